@@ -1,0 +1,11 @@
+// esx: the whole library.
+#ifndef ESX_ESX_HPP
+#define ESX_ESX_HPP
+
+#include <esx/config.hpp>
+#include <esx/error.hpp>
+#include <esx/log.hpp>
+#include <esx/secret.hpp>
+#include <esx/transport.hpp>
+
+#endif

@@ -1,0 +1,428 @@
+// esx::transport::detail: the HTTP/1.1 client behind the `https` and `http` policies.
+//
+// One class template, parameterised on TLS, so both policies share the pool, deadlines,
+// proxy and error mapping. A client is bound to one executor and must be used from it
+// (one io_context thread, or a strand): the pool needs no locks because of that.
+#ifndef ESX_TRANSPORT_DETAIL_CLIENT_HPP
+#define ESX_TRANSPORT_DETAIL_CLIENT_HPP
+
+#include <esx/error.hpp>
+#include <esx/log.hpp>
+#include <esx/transport/detail/proxy.hpp>
+#include <esx/transport/detail/tls.hpp>
+#include <esx/transport/detail/url.hpp>
+#include <esx/transport/message.hpp>
+#include <esx/transport/options.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <unordered_map>
+#include <vector>
+
+namespace esx::transport::detail {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = boost::beast::http; // hides the `transport::http` policy inside detail
+
+/// IMDS, the one plain-HTTP host a bearer token may go to.
+inline constexpr std::string_view imds_host = "169.254.169.254";
+
+/// Maps an error from reading or writing a response onto the esx error that says what happened.
+inline error_code classify_exchange_error(error_code const& ec) {
+    namespace he = beast::http;
+    if (ec == he::error::body_limit || ec == he::error::header_limit || ec == he::error::buffer_overflow)
+        return ESX_ERROR(error::response_too_large);
+    if (ec == he::error::end_of_stream || ec == he::error::partial_message || ec == net::error::eof ||
+        ec == net::error::connection_reset || ec == net::error::broken_pipe || ec == net::error::connection_aborted ||
+        ec == net::ssl::error::stream_truncated)
+        return ESX_ERROR(error::connection_closed);
+    if (ec.category() == he::make_error_code(he::error::bad_version).category())
+        return ESX_ERROR(error::malformed_response);
+    return ec;
+}
+
+template <bool Tls>
+class basic_client {
+public:
+    using clock = std::chrono::steady_clock;
+    using stream_type = std::conditional_t<Tls, beast::ssl_stream<beast::tcp_stream>, beast::tcp_stream>;
+
+    basic_client(net::any_io_executor ex, options o) : ex_(std::move(ex)), options_(std::move(o)) {
+        if (!options_.proxy) options_.proxy = proxy_settings::from_environment();
+        if (options_.max_connections_per_host == 0) options_.max_connections_per_host = 1;
+        if constexpr (Tls) {
+            auto ctx = make_client_context(options_);
+            if (ctx) tls_ = std::move(*ctx);
+            else init_error_ = ctx.error();
+            if (!options_.verify_peer)
+                options_.logger.warn("TLS peer verification is off: connections can be intercepted",
+                                     {{"component", "esx.transport"}});
+        }
+    }
+
+    basic_client(basic_client&&) = default;
+    basic_client& operator=(basic_client&&) = delete;
+
+    net::any_io_executor get_executor() const noexcept { return ex_; }
+    options const& settings() const noexcept { return options_; }
+    /// Connections opened since construction (tests and benchmarks read it).
+    std::size_t connections_opened() const noexcept { return connections_opened_; }
+    /// Connections currently kept open for reuse.
+    std::size_t idle_connections() const noexcept {
+        std::size_t n = 0;
+        for (auto const& [_, p] : pools_) n += p.idle.size();
+        return n;
+    }
+
+    net::awaitable<result<response>> send(request req) {
+        if (init_error_) co_return init_error_;
+        auto const started = clock::now();
+        auto const deadline = started + options_.timeouts.total;
+
+        auto parsed = parse_url(req.url);
+        if (!parsed) co_return parsed.error();
+        url_parts const& u = *parsed;
+        if (u.scheme != (Tls ? "https" : "http")) co_return ESX_ERROR(error::unsupported_scheme);
+        if constexpr (!Tls) {
+            if (carries_bearer(req.headers) && u.host != imds_host && !options_.allow_bearer_over_plain_http)
+                co_return ESX_ERROR(error::bearer_over_plain_http);
+        }
+        auto route = choose_proxy(*options_.proxy, u);
+        if (!route) co_return route.error();
+
+        http::request<http::string_body> msg{req.method, u.target, 11, std::move(req.body),
+                                             std::move(req.headers)};
+        msg.set(http::field::host, u.host_header());
+        if (msg.find(http::field::user_agent) == msg.end()) msg.set(http::field::user_agent, options_.user_agent);
+        bool const forward_plain = !Tls && route->has_value();
+        if (forward_plain) {
+            // A plain-HTTP request through a proxy goes in absolute form on the proxy's connection.
+            msg.target(req.url);
+            if (!(*route)->authorization.empty())
+                msg.set(http::field::proxy_authorization, (*route)->authorization);
+        }
+        msg.prepare_payload();
+
+        std::string const key = pool_key(u, *route);
+        bool const head = req.method == http::verb::head;
+        for (int attempt = 0;; ++attempt) {
+            auto lease = co_await acquire(key, u, *route, deadline);
+            if (!lease) {
+                log_failure(msg, u, lease.error(), started);
+                co_return lease.error();
+            }
+            auto outcome = co_await exchange(*lease->conn, msg, head, deadline);
+            if (outcome.value) {
+                release(key, std::move(lease->conn), outcome.keep_alive);
+                if (options_.logger.enabled(log::level::debug))
+                    options_.logger.debug("http exchange", {{"component", "esx.transport"},
+                                                            {"method", method_name(req.method)},
+                                                            {"host", u.host},
+                                                            {"path", path_of(u.target)},
+                                                            {"status", outcome.value->result_int()},
+                                                            {"reused", lease->reused},
+                                                            {"ms", elapsed_ms(started)}});
+                co_return std::move(outcome.value);
+            }
+            release(key, std::move(lease->conn), false);
+            // A pooled connection the server had already closed fails before any byte comes
+            // back; the request never reached the application, so one fresh try is safe.
+            if (lease->reused && !outcome.received_any && attempt == 0 &&
+                outcome.value.error() == error::connection_closed)
+                continue;
+            log_failure(msg, u, outcome.value.error(), started);
+            co_return std::move(outcome.value);
+        }
+    }
+
+private:
+    struct connection {
+        explicit connection(stream_type s) : stream(std::move(s)) {}
+        stream_type stream;
+        beast::flat_buffer buffer;
+        clock::time_point idle_since{};
+    };
+    using connection_ptr = std::unique_ptr<connection>;
+
+    struct lease {
+        connection_ptr conn;
+        bool reused = false;
+    };
+
+    // A coroutine waiting for a connection slot. `release` hands it a connection or a slot
+    // and cancels its timer; the timer expiring first means the request ran out of time.
+    struct waiter {
+        explicit waiter(net::any_io_executor const& ex) : timer(ex) {}
+        net::steady_timer timer;
+        connection_ptr handed;
+        bool slot = false;
+    };
+
+    struct host_pool {
+        std::vector<connection_ptr> idle; // most recently used last
+        std::size_t open = 0;             // idle + leased + being connected
+        std::deque<waiter*> waiters;
+    };
+
+    struct exchange_outcome {
+        result<response> value = error_code{};
+        bool keep_alive = false;
+        bool received_any = false;
+    };
+
+    static bool carries_bearer(http::fields const& h) {
+        auto const it = h.find(http::field::authorization);
+        if (it == h.end()) return false;
+        auto const v = it->value();
+        return v.size() >= 7 && beast::iequals(v.substr(0, 7), "Bearer ");
+    }
+
+    static std::string_view method_name(http::verb v) {
+        auto const s = http::to_string(v);
+        return {s.data(), s.size()};
+    }
+
+    static std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
+
+    static std::int64_t elapsed_ms(clock::time_point since) {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - since).count();
+    }
+
+    static std::string pool_key(url_parts const& u, std::optional<proxy_route> const& route) {
+        if (!route) return u.scheme + "://" + u.authority();
+        if constexpr (Tls) return u.scheme + "://" + u.authority() + " via " + route->proxy.authority();
+        else return "proxy " + route->proxy.authority() + (route->authorization.empty() ? "" : " +auth");
+    }
+
+    void log_failure(http::request<http::string_body> const& msg, url_parts const& u, error_code const& ec,
+                     clock::time_point started) const {
+        if (!options_.logger.enabled(log::level::debug)) return;
+        options_.logger.debug("http request failed", {{"component", "esx.transport"},
+                                                      {"method", method_name(msg.method())},
+                                                      {"host", u.host},
+                                                      {"path", path_of(u.target)},
+                                                      {"error", ec},
+                                                      {"ms", elapsed_ms(started)}});
+    }
+
+    static auto& lowest(stream_type& s) { return beast::get_lowest_layer(s); }
+
+    void evict_idle(host_pool& pool) {
+        auto const now = clock::now();
+        auto const stale = [&](connection_ptr const& c) { return now - c->idle_since > options_.idle_timeout; };
+        auto const before = pool.idle.size();
+        std::erase_if(pool.idle, stale);
+        pool.open -= before - pool.idle.size();
+    }
+
+    net::awaitable<result<lease>> acquire(std::string const& key, url_parts const& u,
+                                          std::optional<proxy_route> const& route, clock::time_point deadline) {
+        host_pool& pool = pools_[key]; // node-based map: the reference survives rehashing
+        evict_idle(pool);
+        if (!pool.idle.empty()) {
+            connection_ptr c = std::move(pool.idle.back());
+            pool.idle.pop_back();
+            co_return lease{std::move(c), true};
+        }
+        if (pool.open >= options_.max_connections_per_host) {
+            waiter w(ex_);
+            w.timer.expires_at(deadline);
+            pool.waiters.push_back(&w);
+            error_code ec;
+            co_await w.timer.async_wait(net::redirect_error(net::use_awaitable, ec));
+            if (w.handed) co_return lease{std::move(w.handed), true};
+            if (!w.slot) {
+                std::erase(pool.waiters, &w);
+                co_return ESX_ERROR(error::total_timeout);
+            }
+            // A slot was granted: `open` already counts this connection. If the wait used up
+            // the budget, pass the slot on rather than open a connection nobody will use.
+            if (clock::now() >= deadline) {
+                give_back_slot(pool);
+                co_return ESX_ERROR(error::total_timeout);
+            }
+        } else {
+            ++pool.open;
+        }
+        auto c = co_await connect(u, route, deadline);
+        if (!c) {
+            give_back_slot(pool);
+            co_return c.error();
+        }
+        ++connections_opened_;
+        co_return lease{std::move(*c), false};
+    }
+
+    void give_back_slot(host_pool& pool) {
+        if (!pool.waiters.empty()) {
+            waiter* w = pool.waiters.front();
+            pool.waiters.pop_front();
+            w->slot = true;
+            w->timer.cancel();
+        } else {
+            --pool.open;
+        }
+    }
+
+    void release(std::string const& key, connection_ptr c, bool reusable) {
+        host_pool& pool = pools_[key];
+        if (!reusable) {
+            c.reset();
+            give_back_slot(pool);
+            return;
+        }
+        if (!pool.waiters.empty()) {
+            waiter* w = pool.waiters.front();
+            pool.waiters.pop_front();
+            w->handed = std::move(c);
+            w->timer.cancel();
+            return;
+        }
+        c->idle_since = clock::now();
+        pool.idle.push_back(std::move(c));
+    }
+
+    error_code deadline_error(error_code const& ec, clock::time_point used, clock::time_point deadline,
+                              error timeout_kind) const {
+        if (ec != beast::error::timeout) return ec;
+        return used >= deadline ? ESX_ERROR(error::total_timeout) : error_code(timeout_kind);
+    }
+
+    net::awaitable<result<std::vector<net::ip::tcp::endpoint>>> resolve(url_parts const& hop) {
+        using net::ip::tcp;
+        std::vector<tcp::endpoint> out;
+        std::string const* address = nullptr;
+        if (auto it = options_.resolve.find(hop.authority()); it != options_.resolve.end()) address = &it->second;
+        if (address || is_ip_literal(hop.host)) {
+            error_code ec;
+            auto const ip = net::ip::make_address(address ? *address : hop.host, ec);
+            if (ec) co_return ESX_ERROR(error::invalid_url);
+            out.emplace_back(ip, hop.port);
+            co_return out;
+        }
+        tcp::resolver resolver(ex_);
+        error_code ec;
+        auto results = co_await resolver.async_resolve(hop.host, std::to_string(hop.port),
+                                                       net::redirect_error(net::use_awaitable, ec));
+        if (ec) co_return ec;
+        for (auto const& e : results) out.push_back(e.endpoint());
+        co_return out;
+    }
+
+    net::awaitable<result<connection_ptr>> connect(url_parts const& u, std::optional<proxy_route> const& route,
+                                                   clock::time_point deadline) {
+        auto const until = std::min(clock::now() + options_.timeouts.connect, deadline);
+        url_parts const& hop = route ? route->proxy : u;
+        auto endpoints = co_await resolve(hop);
+        if (!endpoints) co_return endpoints.error();
+
+        beast::tcp_stream tcp(ex_);
+        tcp.expires_at(until);
+        error_code ec;
+        co_await tcp.async_connect(*endpoints, net::redirect_error(net::use_awaitable, ec));
+        if (ec) co_return deadline_error(ec, until, deadline, error::connect_timeout);
+        tcp.socket().set_option(net::ip::tcp::no_delay(true), ec);
+
+        if constexpr (Tls) {
+            if (route) {
+                if (auto tunnel = co_await open_tunnel(tcp, u, *route); tunnel)
+                    co_return deadline_error(tunnel, until, deadline, error::connect_timeout);
+            }
+            stream_type stream(std::move(tcp), *tls_);
+            if (auto prep = prepare_connection(stream.native_handle(), u, options_.verify_peer); prep) co_return prep;
+            co_await stream.async_handshake(net::ssl::stream_base::client, net::redirect_error(net::use_awaitable, ec));
+            if (ec == beast::error::timeout) co_return deadline_error(ec, until, deadline, error::connect_timeout);
+            if (ec) co_return classify_handshake_failure(stream.native_handle(), ec);
+            tcp.expires_never();
+            co_return std::make_unique<connection>(std::move(stream));
+        } else {
+            co_return std::make_unique<connection>(std::move(tcp));
+        }
+    }
+
+    // CONNECT host:port through the proxy; on success the socket is a tunnel to `u`.
+    net::awaitable<error_code> open_tunnel(beast::tcp_stream& tcp, url_parts const& u, proxy_route const& route) {
+        http::request<http::empty_body> req{http::verb::connect, u.authority(), 11};
+        req.set(http::field::host, u.authority());
+        req.set(http::field::user_agent, options_.user_agent);
+        if (!route.authorization.empty()) req.set(http::field::proxy_authorization, route.authorization);
+        error_code ec;
+        co_await http::async_write(tcp, req, net::redirect_error(net::use_awaitable, ec));
+        if (ec) co_return ec;
+        beast::flat_buffer buffer;
+        http::response_parser<http::empty_body> parser;
+        parser.skip(true); // a 2xx answer to CONNECT has no body; the tunnel starts after the header
+        co_await http::async_read_header(tcp, buffer, parser, net::redirect_error(net::use_awaitable, ec));
+        if (ec) co_return ec == beast::error::timeout ? ec : ESX_ERROR(error::proxy_refused);
+        auto const status = parser.get().result_int();
+        if (status == 407) co_return ESX_ERROR(error::proxy_auth_required);
+        if (!is_success(status) || buffer.size() != 0) co_return ESX_ERROR(error::proxy_refused);
+        co_return error_code{};
+    }
+
+    net::awaitable<exchange_outcome> exchange(connection& c, http::request<http::string_body> const& msg, bool head,
+                                              clock::time_point deadline) {
+        exchange_outcome out;
+        error_code ec;
+        auto until = std::min(clock::now() + options_.timeouts.read, deadline);
+        lowest(c.stream).expires_at(until);
+        co_await http::async_write(c.stream, msg, net::redirect_error(net::use_awaitable, ec));
+        if (ec) {
+            out.value = deadline_error(classify_exchange_error(ec), until, deadline, error::read_timeout);
+            co_return out;
+        }
+        http::response_parser<http::string_body> parser;
+        parser.body_limit(options_.body_limit);
+        parser.header_limit(static_cast<std::uint32_t>(options_.header_limit));
+        if (head) parser.skip(true);
+        while (!parser.is_done()) {
+            // The read timeout is an idle timeout: it restarts whenever bytes arrive.
+            until = std::min(clock::now() + options_.timeouts.read, deadline);
+            lowest(c.stream).expires_at(until);
+            co_await http::async_read_some(c.stream, c.buffer, parser, net::redirect_error(net::use_awaitable, ec));
+            out.received_any = out.received_any || parser.got_some();
+            if (ec) {
+                out.value = ec == beast::error::timeout ? deadline_error(ec, until, deadline, error::read_timeout)
+                                                         : classify_exchange_error(ec);
+                co_return out;
+            }
+        }
+        lowest(c.stream).expires_never();
+        out.keep_alive = parser.get().keep_alive() && !parser.need_eof();
+        out.value = parser.release();
+        co_return out;
+    }
+
+    net::any_io_executor ex_;
+    options options_;
+    std::shared_ptr<net::ssl::context> tls_;
+    error_code init_error_;
+    std::unordered_map<std::string, host_pool> pools_;
+    std::size_t connections_opened_ = 0;
+};
+
+} // namespace esx::transport::detail
+
+#endif

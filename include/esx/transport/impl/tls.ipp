@@ -1,0 +1,66 @@
+#ifndef ESX_TRANSPORT_IMPL_TLS_IPP
+#define ESX_TRANSPORT_IMPL_TLS_IPP
+
+#include <esx/transport/detail/tls.hpp>
+
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+namespace esx::transport::detail {
+
+ESX_DECL result<std::shared_ptr<boost::asio::ssl::context>> make_client_context(options const& o) {
+    namespace ssl = boost::asio::ssl;
+    auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
+    SSL_CTX* native = ctx->native_handle();
+    if (SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1) return ESX_ERROR(error::tls_handshake_failed);
+    ctx->set_options(ssl::context::default_workarounds | ssl::context::no_compression);
+    boost::system::error_code ec;
+    if (!o.ca_pem.empty()) {
+        ctx->add_certificate_authority(boost::asio::buffer(o.ca_pem), ec);
+        if (ec) return ESX_ERROR(error::invalid_ca_bundle);
+    }
+    if (!o.ca_file.empty()) {
+        ctx->load_verify_file(o.ca_file, ec);
+        if (ec) return ESX_ERROR(error::invalid_ca_bundle);
+    }
+    if (o.ca_pem.empty() && o.ca_file.empty()) {
+        ctx->set_default_verify_paths(ec);
+        if (ec) return ESX_ERROR(error::invalid_ca_bundle);
+    }
+    ctx->set_verify_mode(o.verify_peer ? ssl::verify_peer : ssl::verify_none);
+    // Many short-lived processes talk to one vault: resuming sessions saves the handshake cost.
+    SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_CLIENT);
+    return ctx;
+}
+
+ESX_DECL error_code prepare_connection(SSL* ssl, url_parts const& u, bool verify_peer) {
+    bool const ip = is_ip_literal(u.host);
+    // SNI carries DNS names only (RFC 6066 forbids IP literals).
+    if (!ip && SSL_set_tlsext_host_name(ssl, u.host.c_str()) != 1) return ESX_ERROR(error::tls_handshake_failed);
+    if (!verify_peer) return {};
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    int const ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(param, u.host.c_str())
+                      : X509_VERIFY_PARAM_set1_host(param, u.host.c_str(), u.host.size());
+    if (ok != 1) return ESX_ERROR(error::tls_handshake_failed);
+    return {};
+}
+
+ESX_DECL error_code classify_handshake_failure(SSL* ssl, error_code const& ec) {
+    switch (SSL_get_verify_result(ssl)) {
+    case X509_V_OK: break;
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH:
+    case X509_V_ERR_EMAIL_MISMATCH: return ESX_ERROR(error::tls_hostname_mismatch);
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_CERT_NOT_YET_VALID: return ESX_ERROR(error::tls_certificate_expired);
+    default: return ESX_ERROR(error::tls_untrusted_certificate);
+    }
+    // A clean verification with an error means the peer went away or spoke something else.
+    (void)ec;
+    return ESX_ERROR(error::tls_handshake_failed);
+}
+
+} // namespace esx::transport::detail
+
+#endif

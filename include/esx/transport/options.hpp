@@ -1,0 +1,76 @@
+// esx::transport: settings shared by the `https` and `http` policies.
+#ifndef ESX_TRANSPORT_OPTIONS_HPP
+#define ESX_TRANSPORT_OPTIONS_HPP
+
+#include <esx/config.hpp>
+#include <esx/log.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdlib>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace esx::transport {
+
+using namespace std::chrono_literals;
+
+/// Deadlines of one request. `connect` covers TCP connect, the proxy tunnel and the TLS
+/// handshake; `read` is the longest the peer may stay silent while a response is due;
+/// `total` bounds the whole request including waiting for a pooled connection.
+struct timeouts {
+    std::chrono::milliseconds connect = 10s;
+    std::chrono::milliseconds read = 30s;
+    std::chrono::milliseconds total = 60s;
+};
+
+/// Forward proxy settings, as curl and the Azure SDKs read them. Hosts in `no_proxy`
+/// (comma-separated; `*`, exact hosts, domain suffixes with or without a leading dot, IP
+/// addresses, optional `:port`) are reached directly.
+struct proxy_settings {
+    std::string https_proxy;  ///< for https:// URLs; CONNECT tunnel
+    std::string http_proxy;   ///< for http:// URLs; absolute-form requests
+    std::string no_proxy;
+
+    /// HTTPS_PROXY/https_proxy, HTTP_PROXY/http_proxy, NO_PROXY/no_proxy (lower case wins, as
+    /// in curl). Tests pass their own `getenv` instead of changing the process environment.
+    template <class Getenv = decltype(&std::getenv)>
+    static proxy_settings from_environment(Getenv getenv = &std::getenv) {
+        auto first = [&](char const* lower, char const* upper) -> std::string {
+            if (char const* v = getenv(lower); v && *v) return v;
+            if (char const* v = getenv(upper); v && *v) return v;
+            return {};
+        };
+        return {first("https_proxy", "HTTPS_PROXY"), first("http_proxy", "HTTP_PROXY"), first("no_proxy", "NO_PROXY")};
+    }
+};
+
+struct options {
+    transport::timeouts timeouts;
+    std::size_t body_limit = 8 * 1024 * 1024;   ///< largest response body accepted
+    std::size_t header_limit = 64 * 1024;       ///< largest response header block accepted
+    std::size_t max_connections_per_host = 16;  ///< open connections per (scheme, host, port)
+    std::chrono::milliseconds idle_timeout = 90s; ///< pooled connections idle longer are closed
+    /// "host:port" -> address to connect to instead of resolving `host` (curl's --resolve).
+    /// TLS still verifies and sends SNI for `host`.
+    std::map<std::string, std::string> resolve;
+    /// Unset: read from the environment when the transport is made.
+    std::optional<proxy_settings> proxy;
+    std::string user_agent = "esx/" ESX_VERSION_STRING;
+
+    // https only
+    std::string ca_file;     ///< PEM bundle to trust instead of the system store
+    std::string ca_pem;      ///< PEM text to trust instead of the system store (tests, embedded CAs)
+    bool verify_peer = true; ///< turning this off is for diagnosis only; a warning is logged
+
+    // http only
+    /// Allows `Authorization: Bearer` over plain HTTP to hosts other than IMDS. Tests only.
+    bool allow_bearer_over_plain_http = false;
+
+    log::logger logger = log::default_logger();
+};
+
+} // namespace esx::transport
+
+#endif
