@@ -7,8 +7,10 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <concepts>
 #include <exception>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 namespace esx::transport {
@@ -26,8 +28,18 @@ class blocking {
     static_assert(detail::diagnose<Transport>());
 
 public:
+    using executor_type = boost::asio::io_context::executor_type;
+
+    /// Builds the transport as `Transport(executor, args...)`.
     template <class... Args>
+        requires std::constructible_from<Transport, executor_type, Args...>
     explicit blocking(Args&&... args) : transport_(ioc_.get_executor(), std::forward<Args>(args)...) {}
+
+    /// Builds the transport as `make(executor)`, for stacks such as `retry<https>` with
+    /// their own options.
+    template <class Make>
+        requires std::is_invocable_r_v<Transport, Make, executor_type>
+    blocking(std::in_place_t, Make make) : transport_(make(ioc_.get_executor())) {}
 
     result<response> send(request req) {
         std::optional<result<response>> out;
