@@ -115,18 +115,8 @@ net::awaitable<void> bare_worker(net::ssl::context& ctx, tcp::endpoint ep, bhttp
     }
 }
 
-std::string describe(std::exception_ptr e) {
-    try {
-        std::rethrow_exception(e);
-    } catch (std::exception const& x) {
-        return x.what();
-    } catch (...) {
-        return "unknown exception";
-    }
-}
-
 // Runs `concurrency` copies of the worker `make(w)` on the (single-threaded) client
-// io_context for warm-up + `seconds`; returns requests/s, or exits on a failure.
+// io_context for warm-up + `seconds`; returns requests/s, or ends the process on a failure.
 template <class MakeWorker>
 double measure(net::io_context& ioc, int concurrency, double seconds, char const* who, MakeWorker make) {
     window w;
@@ -134,13 +124,20 @@ double measure(net::io_context& ioc, int concurrency, double seconds, char const
     w.end = w.start + std::chrono::duration_cast<bench_clock::duration>(std::chrono::duration<double>(seconds));
     for (int i = 0; i < concurrency; ++i)
         net::co_spawn(ioc, make(w), [&w](std::exception_ptr e) {
-            if (e) w.fail(describe(e));
+            try {
+                if (e) std::rethrow_exception(e);
+            } catch (std::exception const& x) {
+                w.fail(x.what());
+            } catch (...) {
+                w.fail("unknown exception");
+            }
         });
     ioc.restart();
     ioc.run();
     if (!w.failure.empty()) {
         std::fprintf(stderr, "bench-transport: %s request failed: %s\n", who, w.failure.c_str());
-        std::exit(1);
+        std::fflush(nullptr);
+        std::_Exit(1); // the server threads still run: skip static destructors they could race with
     }
     return static_cast<double>(w.counted) / std::chrono::duration<double>(w.end - w.start).count();
 }
@@ -152,24 +149,37 @@ struct row {
     std::size_t esx_connections = 0;
 };
 
-void usage() { std::fprintf(stderr, "usage: bench-transport [--seconds X] [--runs N]\n"); }
+// One esx run on a fresh transport, so connections_opened() counts this run alone.
+template <class Transport>
+void measure_esx(net::io_context& ioc, double seconds, esx::transport::options const& o,
+                 esx::transport::request const& req, row& r) {
+    Transport t(ioc.get_executor(), o);
+    r.esx = std::max(r.esx, measure(ioc, r.concurrency, seconds, "esx",
+                                    [&](window& w) { return esx_worker(t, req, w); }));
+    // Keeps a run that opened more (or fewer) connections than the concurrency visible.
+    if (r.esx_connections == 0 || t.connections_opened() != static_cast<std::size_t>(r.concurrency))
+        r.esx_connections = t.connections_opened();
+}
+
+#if defined(__OPTIMIZE__) && defined(NDEBUG)
+constexpr char const* build_type = "optimised, NDEBUG (bench/meson.build: optimization=2, debug=false)";
+#else
+constexpr char const* build_type = "NOT an optimised NDEBUG build: the figures mean little";
+#endif
 
 } // namespace
 
 int main(int argc, char** argv) {
     double seconds = 2.0;
-    int runs = 2; // per side, alternating bare/esx; the best counts
-    for (int i = 1; i < argc; ++i) {
+    int runs = 2; // per side, bare and esx alternating; the best run counts
+    for (int i = 1; i + 1 < argc; i += 2) {
         std::string const a = argv[i];
-        if (a == "--seconds" && i + 1 < argc) seconds = std::atof(argv[++i]);
-        else if (a == "--runs" && i + 1 < argc) runs = std::atoi(argv[++i]);
-        else {
-            usage();
-            return a == "--help" ? 0 : 2;
-        }
+        if (a == "--seconds") seconds = std::atof(argv[i + 1]);
+        else if (a == "--runs") runs = std::atoi(argv[i + 1]);
+        else seconds = 0;
     }
-    if (seconds <= 0 || runs < 1) {
-        usage();
+    if (argc % 2 == 0 || seconds <= 0 || runs < 1) {
+        std::fprintf(stderr, "usage: bench-transport [--seconds X (2)] [--runs N (2)]\n");
         return 2;
     }
 
@@ -186,7 +196,7 @@ int main(int argc, char** argv) {
     tls_opts.tls = true;
     tls_opts.cert_pem = leaf.cert_pem;
     tls_opts.key_pem = leaf.key_pem;
-    esx::test::scripted_server tls_server(tls_opts, answer); // each on its own thread
+    esx::test::scripted_server tls_server(tls_opts, answer); // each serves on its own thread
     esx::test::scripted_server plain_server(answer);
 
     // The bare client's TLS context mirrors esx's: TLS 1.2+, verify against the test CA.
@@ -197,69 +207,39 @@ int main(int argc, char** argv) {
     ctx.set_verify_mode(net::ssl::verify_peer);
 
     std::printf("esx transport benchmark: GET %s, %zu-byte JSON body, keep-alive, loopback\n", target, body_size);
-    std::printf("machine: %u CPUs (nproc); server thread and client thread share them\n",
+    std::printf("machine: %u CPUs (nproc), shared by the server threads and the client thread\n",
                 std::thread::hardware_concurrency());
-    std::printf("build: %s, %s, esx header-only; g++ %s, Boost %s, %s\n",
-#ifdef __OPTIMIZE__
-                "optimised (bench/meson.build: optimization=2)",
-#else
-                "NOT optimised",
-#endif
-#ifdef NDEBUG
-                "NDEBUG",
-#else
-                "asserts on",
-#endif
-                __VERSION__, BOOST_LIB_VERSION, OpenSSL_version(OPENSSL_VERSION));
+    std::printf("build: %s; esx header-only; g++ %s, Boost %s, %s\n", build_type, __VERSION__, BOOST_LIB_VERSION,
+                OpenSSL_version(OPENSSL_VERSION));
     std::printf("method: %.2f s window after %lld ms warm-up; bare and esx alternate, best of %d each\n\n", seconds,
                 static_cast<long long>(warmup.count()), runs);
 
-    net::io_context ioc{1}; // the client: main thread only, so no locking in Asio
+    net::io_context ioc{1}; // the client: main thread only, so Asio needs no locking
     std::vector<row> rows;
     for (bool tls : {false, true}) {
         esx::test::scripted_server& srv = tls ? tls_server : plain_server;
         tcp::endpoint const ep(net::ip::make_address_v4("127.0.0.1"), srv.port());
-        std::string const host = "127.0.0.1:" + std::to_string(srv.port());
 
         // Identical bytes on the wire from both clients: same target, Host and User-Agent.
         bhttp::request<bhttp::string_body> bare_req{bhttp::verb::get, target, 11};
-        bare_req.set(bhttp::field::host, host);
+        bare_req.set(bhttp::field::host, "127.0.0.1:" + std::to_string(srv.port()));
         bare_req.set(bhttp::field::user_agent, "esx/" ESX_VERSION_STRING);
         bare_req.prepare_payload();
-        esx::transport::request esx_req{.method = esx::transport::verb::get,
-                                        .url = srv.origin() + target,
-                                        .headers = {},
-                                        .body = {},
-                                        .idempotent = {}};
+        esx::transport::request const esx_req{
+            .method = esx::transport::verb::get, .url = srv.origin() + target, .headers = {}, .body = {}, .idempotent = {}};
 
         for (int concurrency : {1, 64}) {
             row r{tls ? "https" : "http", concurrency};
+            esx::transport::options o;
+            o.ca_pem = ca.cert_pem();
+            o.proxy = esx::transport::proxy_settings{}; // never the environment's proxy
+            o.max_connections_per_host = static_cast<std::size_t>(concurrency);
             for (int run = 0; run < runs; ++run) {
                 r.bare = std::max(r.bare, measure(ioc, concurrency, seconds, "bare Beast", [&](window& w) {
                     return tls ? bare_worker<true>(ctx, ep, bare_req, w) : bare_worker<false>(ctx, ep, bare_req, w);
                 }));
-
-                // A fresh transport per run, so connections_opened() counts this run alone.
-                esx::transport::options o;
-                o.ca_pem = ca.cert_pem();
-                o.proxy = esx::transport::proxy_settings{}; // never the environment's proxy
-                o.max_connections_per_host = static_cast<std::size_t>(concurrency);
-                double rate = 0;
-                std::size_t connections = 0;
-                if (tls) {
-                    esx::transport::https t(ioc.get_executor(), o);
-                    rate = measure(ioc, concurrency, seconds, "esx https",
-                                   [&](window& w) { return esx_worker(t, esx_req, w); });
-                    connections = t.connections_opened();
-                } else {
-                    esx::transport::http t(ioc.get_executor(), o);
-                    rate = measure(ioc, concurrency, seconds, "esx http",
-                                   [&](window& w) { return esx_worker(t, esx_req, w); });
-                    connections = t.connections_opened();
-                }
-                // Shows a run that opened more (or fewer) connections than the concurrency.
-                if (run == 0 || connections != static_cast<std::size_t>(concurrency)) r.esx_connections = connections;
-                r.esx = std::max(r.esx, rate);
+                if (tls) measure_esx<esx::transport::https>(ioc, seconds, o, esx_req, r);
+                else measure_esx<esx::transport::http>(ioc, seconds, o, esx_req, r);
             }
             rows.push_back(r);
         }

@@ -158,6 +158,8 @@ struct server_state {
     std::atomic<std::size_t> current{0};
     std::atomic<std::size_t> max_concurrent{0};
     std::atomic<std::size_t> requests{0};
+    mutable std::mutex sni_mutex;
+    std::vector<std::string> server_names; // SNI of each TLS handshake; "" when none was sent
 };
 
 // The server keeps weak references to its connections so stop() can close
@@ -460,6 +462,16 @@ public:
                                   boost::asio::ssl::context::no_tlsv1_1);
             ssl_ctx_->use_certificate_chain(boost::asio::buffer(options_.cert_pem));
             ssl_ctx_->use_private_key(boost::asio::buffer(options_.key_pem), boost::asio::ssl::context::pem);
+            // Record the SNI each client sends, so tests can check what a client put on the wire.
+            SSL_CTX_set_tlsext_servername_arg(ssl_ctx_->native_handle(), &state_);
+            SSL_CTX_set_tlsext_servername_callback(
+                ssl_ctx_->native_handle(), +[](SSL* ssl, int*, void* arg) -> int {
+                    auto* st = static_cast<detail::scripted::server_state*>(arg);
+                    char const* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+                    std::lock_guard lock(st->sni_mutex);
+                    st->server_names.emplace_back(name ? name : "");
+                    return SSL_TLSEXT_ERR_OK;
+                });
         }
         tcp::endpoint const endpoint(boost::asio::ip::make_address_v4("127.0.0.1"), 0);
         acceptor_.open(endpoint.protocol());
@@ -486,6 +498,11 @@ public:
 
     std::size_t connections_accepted() const noexcept { return state_.accepted.load(); }
     std::size_t max_concurrent_connections() const noexcept { return state_.max_concurrent.load(); }
+    // The SNI host name of every TLS handshake so far, in order ("" when the client sent none).
+    std::vector<std::string> server_names() const {
+        std::lock_guard lock(state_.sni_mutex);
+        return state_.server_names;
+    }
     // Requests read completely and handed to the handler (whatever it did).
     std::size_t requests_served() const noexcept { return state_.requests.load(); }
 

@@ -108,6 +108,8 @@ BOOST_AUTO_TEST_CASE(get_over_verified_tls) {
     BOOST_TEST(r->body() == "{\"value\":\"s3cr3t\"}");
     BOOST_TEST(seen_host == "127.0.0.1:" + std::to_string(srv.port()));
     BOOST_TEST(seen_agent.starts_with("esx/"));
+    // SNI carries DNS names only (RFC 6066): none is sent to an IP address.
+    BOOST_TEST(srv.server_names() == std::vector<std::string>{""});
 }
 
 BOOST_AUTO_TEST_CASE(a_server_signed_by_another_ca_is_rejected) {
@@ -152,6 +154,7 @@ BOOST_AUTO_TEST_CASE(resolve_override_keeps_the_name_for_verification) {
     auto r = esx::test::run(ioc, t.send(get("https://" + authority + "/secrets/a")));
     BOOST_TEST_REQUIRE(r.has_value(), r.error().message());
     BOOST_TEST(r->result_int() == 200u);
+    BOOST_TEST(srv.server_names() == std::vector<std::string>{"kv.vault.esx.test"});
 
     // The same server under a name its certificate does not carry is refused.
     auto o2 = trusting_test_ca();
@@ -467,7 +470,10 @@ BOOST_AUTO_TEST_CASE(malformed_status_lines_and_headers_are_rejected_cleanly) {
         "HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\n",
         "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nab\r\n0\r\n\r\n",
-        std::string("HTTP/1.1 200 OK\r\nX: a\0b\r\n\r\n", 29),
+        [] {
+            static constexpr char nul_in_header[] = "HTTP/1.1 200 OK\r\nX: a\0b\r\n\r\n";
+            return std::string(nul_in_header, sizeof nul_in_header - 1);
+        }(),
     };
     std::size_t next = 0;
     scripted_server srv([&](auto const&) { return action::raw(hostile.at(next++)); });
