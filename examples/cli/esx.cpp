@@ -8,7 +8,7 @@
 #include <esx/esx.hpp>
 
 #include "mocks/common/pki.hpp"
-#include "tests/support/scripted_server.hpp"
+#include "mocks/common/scripted_server.hpp"
 
 #include <boost/json/parse.hpp>
 

@@ -7,7 +7,7 @@
 //       tests/support/selfcheck.cpp -o /tmp/selfcheck -lssl -lcrypto -pthread
 #include "mocks/common/pki.hpp"
 #include "tests/support/connect_proxy.hpp"
-#include "tests/support/scripted_server.hpp"
+#include "mocks/common/scripted_server.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ssl.hpp>

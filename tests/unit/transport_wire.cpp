@@ -8,7 +8,7 @@
 #include "../../mocks/common/pki.hpp"
 #include "../support/connect_proxy.hpp"
 #include "../support/run.hpp"
-#include "../support/scripted_server.hpp"
+#include "../../mocks/common/scripted_server.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/test/unit_test.hpp>
