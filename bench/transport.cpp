@@ -8,7 +8,7 @@
 #include <esx/transport/https.hpp>
 
 #include "mocks/common/pki.hpp"
-#include "tests/support/scripted_server.hpp"
+#include "mocks/common/scripted_server.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>

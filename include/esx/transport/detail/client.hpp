@@ -355,7 +355,6 @@ private:
             co_await stream.async_handshake(net::ssl::stream_base::client, net::redirect_error(net::use_awaitable, ec));
             if (ec == beast::error::timeout) co_return deadline_error(ec, until, deadline, error::connect_timeout);
             if (ec) co_return classify_handshake_failure(stream.native_handle(), ec);
-            tcp.expires_never();
             co_return std::make_unique<connection>(std::move(stream));
         } else {
             co_return std::make_unique<connection>(std::move(tcp));

@@ -1,0 +1,115 @@
+// The in-process fixture (esx::mocks::azure::fixture), checked with a bare
+// Beast client: no esx client code is involved.
+#define BOOST_TEST_MODULE esx_mock_azure_fixture
+#include <boost/test/unit_test.hpp>
+
+#include "mocks/azure/fixture.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/json.hpp>
+
+#include <string>
+
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace json = boost::json;
+
+// One HTTPS request on a fresh connection to 127.0.0.1:port with SNI and
+// certificate verification against the mock's CA for `host`.
+http::response<http::string_body> https(esx::mocks::azure::server const& s, std::string const& host,
+                                        http::verb method, std::string const& target, std::string const& body = {},
+                                        std::string const& content_type = {}, std::string const& bearer = {}) {
+    net::io_context ioc;
+    net::ssl::context ctx(net::ssl::context::tls_client);
+    ctx.add_certificate_authority(net::buffer(s.ca_pem()));
+    ctx.set_verify_mode(net::ssl::verify_peer);
+    beast::ssl_stream<beast::tcp_stream> stream(ioc, ctx);
+    BOOST_REQUIRE(SSL_set_tlsext_host_name(stream.native_handle(), host.c_str()) == 1);
+    stream.set_verify_callback(net::ssl::host_name_verification(host));
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(10));
+    beast::get_lowest_layer(stream).connect(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), s.port()));
+    stream.handshake(net::ssl::stream_base::client);
+    http::request<http::string_body> req{method, target, 11};
+    req.set(http::field::host, host + ":" + std::to_string(s.port()));
+    if (!content_type.empty())
+        req.set(http::field::content_type, content_type);
+    if (!bearer.empty())
+        req.set(http::field::authorization, "Bearer " + bearer);
+    req.body() = body;
+    req.prepare_payload();
+    http::write(stream, req);
+    beast::flat_buffer buffer;
+    http::response<http::string_body> res;
+    http::read(stream, buffer, res);
+    beast::error_code ignored;
+    beast::get_lowest_layer(stream).socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
+    return res;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(mocks_azure)
+
+BOOST_FIXTURE_TEST_CASE(token_then_secret, esx::mocks::azure::fixture) {
+    std::string const port = std::to_string(azure.port());
+    BOOST_TEST(azure.authority() == "https://127.0.0.1:" + port);
+    BOOST_TEST(azure.vault_url("v1") == "https://v1.vault.esx.test:" + port);
+
+    std::string const vault_host = "v1." + azure.vault_suffix();
+    auto challenge = https(azure, vault_host, http::verb::get, "/secrets/hello/?api-version=7.3");
+    BOOST_TEST(challenge.result_int() == 401u);
+    BOOST_TEST(std::string(challenge[http::field::www_authenticate]) ==
+               "Bearer authorization=\"https://127.0.0.1:" + port + "/esx-tenant\", resource=\"https://vault.esx.test:" +
+                   port + "\"");
+
+    auto token = https(azure, "localhost", http::verb::post, "/esx-tenant/oauth2/v2.0/token",
+                       "grant_type=client_credentials&client_id=esx-client&client_secret=esx-secret&scope=https%3A%2F%2F"
+                       "vault.esx.test%3A" + port + "%2F.default",
+                       "application/x-www-form-urlencoded");
+    BOOST_TEST_REQUIRE(token.result_int() == 200u);
+    json::object const t = json::parse(token.body()).as_object();
+    BOOST_TEST(t.at("token_type").as_string() == "Bearer");
+    BOOST_TEST(t.at("expires_in").as_int64() == 3600);
+    std::string const access(t.at("access_token").as_string());
+
+    auto secret = https(azure, vault_host, http::verb::get, "/secrets/hello?api-version=7.3", {}, {}, access);
+    BOOST_TEST_REQUIRE(secret.result_int() == 200u);
+    json::object const b = json::parse(secret.body()).as_object();
+    BOOST_TEST(b.at("value").as_string() == "world");
+    BOOST_TEST(b.at("attributes").as_object().at("created").is_int64());
+
+    auto log = azure.requests();
+    BOOST_TEST_REQUIRE(log.size() == 3u);
+    BOOST_TEST(log[0].service == "vault");
+    BOOST_TEST(log[0].status == 401u);
+    BOOST_TEST(log[1].service == "aad");
+    BOOST_TEST(log[1].identity == "esx-client");
+    BOOST_TEST(log[2].identity == "esx-client");
+    BOOST_TEST(log[2].host == vault_host + ":" + port);
+
+    // A fault for the next request only.
+    azure.add_fault(R"({"target": "vault", "kind": "status", "status": 503})");
+    BOOST_TEST(https(azure, vault_host, http::verb::get, "/secrets/hello?api-version=7.3", {}, {}, access).result_int() ==
+               503u);
+    BOOST_TEST(https(azure, vault_host, http::verb::get, "/secrets/hello?api-version=7.3", {}, {}, access).result_int() ==
+               200u);
+    BOOST_CHECK_THROW(azure.add_fault("{\"kind\": \"nonsense\"}"), std::invalid_argument);
+    azure.reset_log();
+    BOOST_TEST(azure.requests().empty());
+}
+
+BOOST_AUTO_TEST_CASE(invalid_seed_is_rejected) {
+    BOOST_CHECK_THROW(esx::mocks::azure::server(esx::mocks::azure::options{"{\"tenants\": []}", {}}),
+                      std::runtime_error);
+    BOOST_CHECK_THROW(esx::mocks::azure::server(esx::mocks::azure::options{"not json", {}}), std::runtime_error);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
