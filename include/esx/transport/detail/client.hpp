@@ -11,6 +11,7 @@
 #include <esx/transport/detail/proxy.hpp>
 #include <esx/transport/detail/tls.hpp>
 #include <esx/transport/detail/url.hpp>
+#include <esx/transport/detail/watchdog.hpp>
 #include <esx/transport/message.hpp>
 #include <esx/transport/options.hpp>
 
@@ -101,55 +102,57 @@ public:
         auto const started = clock::now();
         auto const deadline = started + options_.timeouts.total;
 
-        auto parsed = parse_url(req.url);
-        if (!parsed) co_return parsed.error();
-        url_parts const& u = *parsed;
-        if (u.scheme != (Tls ? "https" : "http")) co_return ESX_ERROR(error::unsupported_scheme);
+        auto const [origin_text, rest] = split_origin(req.url);
+        auto found = route_for(origin_text);
+        if (!found) co_return found.error();
+        std::shared_ptr<origin_route const> const origin = std::move(*found); // kept alive across suspensions
+        url_parts const& u = origin->url;
         if constexpr (!Tls) {
             if (carries_bearer(req.headers) && u.host != imds_host && !options_.allow_bearer_over_plain_http)
                 co_return ESX_ERROR(error::bearer_over_plain_http);
         }
-        auto route = choose_proxy(*options_.proxy, u);
-        if (!route) co_return route.error();
+        auto target = parse_target(rest);
+        if (!target) co_return target.error();
+        bool const forward_plain = !Tls && origin->proxy.has_value();
+        if (forward_plain) target->insert(0, origin_text); // absolute form on the proxy's connection
 
-        http::request<http::string_body> msg{req.method, u.target, 11, std::move(req.body),
-                                             std::move(req.headers)};
-        msg.set(http::field::host, u.host_header());
+        http::request<http::string_body> msg{req.method, *target, 11, std::move(req.body), std::move(req.headers)};
+        msg.set(http::field::host, origin->host_header);
         if (msg.find(http::field::user_agent) == msg.end()) msg.set(http::field::user_agent, options_.user_agent);
-        bool const forward_plain = !Tls && route->has_value();
-        if (forward_plain) {
-            // A plain-HTTP request through a proxy goes in absolute form on the proxy's connection.
-            msg.target(req.url);
-            if (!(*route)->authorization.empty())
-                msg.set(http::field::proxy_authorization, (*route)->authorization);
-        }
+        if (forward_plain && !origin->proxy->authorization.empty())
+            msg.set(http::field::proxy_authorization, origin->proxy->authorization);
         msg.prepare_payload();
 
-        std::string const key = pool_key(u, *route);
         bool const head = req.method == http::verb::head;
         for (int attempt = 0;; ++attempt) {
-            auto lease = co_await acquire(key, u, *route, deadline);
-            if (!lease) {
-                log_failure(msg, u, lease.error(), started);
-                co_return lease.error();
+            // An idle pooled connection is taken without suspending: the common case costs
+            // no coroutine frame.
+            lease held{take_idle(*origin->pool), true};
+            if (!held.conn) {
+                auto acquired = co_await acquire(*origin, deadline);
+                if (!acquired) {
+                    log_failure(msg, u, acquired.error(), started);
+                    co_return acquired.error();
+                }
+                held = std::move(*acquired);
             }
-            auto outcome = co_await exchange(*lease->conn, msg, head, deadline);
+            auto outcome = co_await exchange(*held.conn, msg, head, deadline);
             if (outcome.value) {
-                release(key, std::move(lease->conn), outcome.keep_alive);
+                release(*origin->pool, std::move(held.conn), outcome.keep_alive);
                 if (options_.logger.enabled(log::level::debug))
                     options_.logger.debug("http exchange", {{"component", "esx.transport"},
-                                                            {"method", method_name(req.method)},
+                                                            {"method", method_name(msg.method())},
                                                             {"host", u.host},
-                                                            {"path", path_of(u.target)},
+                                                            {"path", path_of(msg.target())},
                                                             {"status", outcome.value->result_int()},
-                                                            {"reused", lease->reused},
+                                                            {"reused", held.reused},
                                                             {"ms", elapsed_ms(started)}});
                 co_return std::move(outcome.value);
             }
-            release(key, std::move(lease->conn), false);
+            release(*origin->pool, std::move(held.conn), false);
             // A pooled connection the server had already closed fails before any byte comes
             // back; the request never reached the application, so one fresh try is safe.
-            if (lease->reused && !outcome.received_any && attempt == 0 &&
+            if (held.reused && !outcome.received_any && attempt == 0 &&
                 outcome.value.error() == error::connection_closed)
                 continue;
             log_failure(msg, u, outcome.value.error(), started);
@@ -186,6 +189,38 @@ private:
         std::deque<waiter*> waiters;
     };
 
+    // What the client works out once per origin (scheme://authority) and reuses for every
+    // request to it: the parsed URL, Host header, proxy route and connection pool.
+    struct origin_route {
+        url_parts url;
+        std::string host_header;
+        std::optional<proxy_route> proxy;
+        host_pool* pool = nullptr; // pools_ never erases, so the pointer stays valid
+    };
+
+    struct string_hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+    };
+
+    result<std::shared_ptr<origin_route const>> route_for(std::string_view origin_text) {
+        if (auto it = origins_.find(origin_text); it != origins_.end()) return it->second;
+        auto parsed = parse_url(origin_text);
+        if (!parsed) return parsed.error();
+        if (parsed->scheme != (Tls ? "https" : "http")) return ESX_ERROR(error::unsupported_scheme);
+        auto proxy = choose_proxy(*options_.proxy, *parsed);
+        if (!proxy) return proxy.error();
+        auto route = std::make_shared<origin_route>();
+        route->host_header = parsed->host_header();
+        route->pool = &pools_[pool_key(*parsed, *proxy)];
+        route->url = std::move(*parsed);
+        route->proxy = std::move(*proxy);
+        // Bounded: a client that talks to endless origins re-derives routes instead of growing.
+        if (origins_.size() >= 1024) origins_.clear();
+        origins_.emplace(std::string(origin_text), route);
+        return std::shared_ptr<origin_route const>(std::move(route));
+    }
+
     struct exchange_outcome {
         result<response> value = error_code{};
         bool keep_alive = false;
@@ -204,7 +239,10 @@ private:
         return {s.data(), s.size()};
     }
 
-    static std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
+    static std::string_view path_of(beast::string_view target) {
+        std::string_view const t(target.data(), target.size());
+        return t.substr(0, t.find('?'));
+    }
 
     static std::int64_t elapsed_ms(clock::time_point since) {
         return std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - since).count();
@@ -222,7 +260,7 @@ private:
         options_.logger.debug("http request failed", {{"component", "esx.transport"},
                                                       {"method", method_name(msg.method())},
                                                       {"host", u.host},
-                                                      {"path", path_of(u.target)},
+                                                      {"path", path_of(msg.target())},
                                                       {"error", ec},
                                                       {"ms", elapsed_ms(started)}});
     }
@@ -237,15 +275,18 @@ private:
         pool.open -= before - pool.idle.size();
     }
 
-    net::awaitable<result<lease>> acquire(std::string const& key, url_parts const& u,
-                                          std::optional<proxy_route> const& route, clock::time_point deadline) {
-        host_pool& pool = pools_[key]; // node-based map: the reference survives rehashing
+    connection_ptr take_idle(host_pool& pool) {
         evict_idle(pool);
-        if (!pool.idle.empty()) {
-            connection_ptr c = std::move(pool.idle.back());
-            pool.idle.pop_back();
-            co_return lease{std::move(c), true};
-        }
+        if (pool.idle.empty()) return nullptr;
+        connection_ptr c = std::move(pool.idle.back());
+        pool.idle.pop_back();
+        return c;
+    }
+
+    // Waits for a slot under the per-host cap (or for a connection handed over by `release`),
+    // then connects. Called only when no idle connection was available.
+    net::awaitable<result<lease>> acquire(origin_route const& origin, clock::time_point deadline) {
+        host_pool& pool = *origin.pool;
         if (pool.open >= options_.max_connections_per_host) {
             waiter w(ex_);
             w.timer.expires_at(deadline);
@@ -266,7 +307,7 @@ private:
         } else {
             ++pool.open;
         }
-        auto c = co_await connect(u, route, deadline);
+        auto c = co_await connect(origin.url, origin.proxy, deadline);
         if (!c) {
             give_back_slot(pool);
             co_return c.error();
@@ -286,8 +327,7 @@ private:
         }
     }
 
-    void release(std::string const& key, connection_ptr c, bool reusable) {
-        host_pool& pool = pools_[key];
+    void release(host_pool& pool, connection_ptr c, bool reusable) {
         if (!reusable) {
             c.reset();
             give_back_slot(pool);
@@ -355,8 +395,10 @@ private:
             co_await stream.async_handshake(net::ssl::stream_base::client, net::redirect_error(net::use_awaitable, ec));
             if (ec == beast::error::timeout) co_return deadline_error(ec, until, deadline, error::connect_timeout);
             if (ec) co_return classify_handshake_failure(stream.native_handle(), ec);
+            lowest(stream).expires_never(); // from here on the watchdog keeps the deadlines
             co_return std::make_unique<connection>(std::move(stream));
         } else {
+            tcp.expires_never();
             co_return std::make_unique<connection>(std::move(tcp));
         }
     }
@@ -384,31 +426,33 @@ private:
     net::awaitable<exchange_outcome> exchange(connection& c, http::request<http::string_body> const& msg, bool head,
                                               clock::time_point deadline) {
         exchange_outcome out;
+        watched_exchange watched{&lowest(c.stream).socket(), clock::now(), deadline, options_.timeouts.read, {}};
+        watchdog::guard const guard(watchdog_, watched);
+        // After the watchdog cancelled the socket, say which deadline passed.
+        auto const failure = [&](error_code const& ec) -> error_code {
+            return watched.expired ? error_code(*watched.expired) : classify_exchange_error(ec);
+        };
         error_code ec;
-        auto until = std::min(clock::now() + options_.timeouts.read, deadline);
-        lowest(c.stream).expires_at(until);
         co_await http::async_write(c.stream, msg, net::redirect_error(net::use_awaitable, ec));
-        if (ec) {
-            out.value = deadline_error(classify_exchange_error(ec), until, deadline, error::read_timeout);
+        // The watchdog may fire just as an operation succeeds; the deadline still counts.
+        if (ec || watched.expired) {
+            out.value = failure(ec);
             co_return out;
         }
         http::response_parser<http::string_body> parser;
         parser.body_limit(options_.body_limit);
         parser.header_limit(static_cast<std::uint32_t>(options_.header_limit));
         if (head) parser.skip(true);
+        parser.eager(true); // header and body in one pass when they arrive together
         while (!parser.is_done()) {
-            // The read timeout is an idle timeout: it restarts whenever bytes arrive.
-            until = std::min(clock::now() + options_.timeouts.read, deadline);
-            lowest(c.stream).expires_at(until);
             co_await http::async_read_some(c.stream, c.buffer, parser, net::redirect_error(net::use_awaitable, ec));
             out.received_any = out.received_any || parser.got_some();
-            if (ec) {
-                out.value = ec == beast::error::timeout ? deadline_error(ec, until, deadline, error::read_timeout)
-                                                         : classify_exchange_error(ec);
+            if (ec || (watched.expired && !parser.is_done())) {
+                out.value = failure(ec);
                 co_return out;
             }
+            watched.last_activity = clock::now(); // the read timeout is an idle timeout
         }
-        lowest(c.stream).expires_never();
         out.keep_alive = parser.get().keep_alive() && !parser.need_eof();
         out.value = parser.release();
         co_return out;
@@ -419,7 +463,9 @@ private:
     std::shared_ptr<net::ssl::context> tls_;
     error_code init_error_;
     std::unordered_map<std::string, host_pool> pools_;
+    std::unordered_map<std::string, std::shared_ptr<origin_route const>, string_hash, std::equal_to<>> origins_;
     std::size_t connections_opened_ = 0;
+    watchdog watchdog_{ex_};
 };
 
 } // namespace esx::transport::detail

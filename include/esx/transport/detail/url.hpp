@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace esx::transport::detail {
 
@@ -29,6 +30,15 @@ struct url_parts {
 /// in URLs end up in logs); the fragment is dropped.
 /// @par Errors `error::invalid_url`.
 ESX_DECL result<url_parts> parse_url(std::string_view url);
+
+/// Splits an absolute URL into its origin (`scheme://authority`) and the rest (path, query,
+/// fragment), without validating either.
+ESX_DECL std::pair<std::string_view, std::string_view> split_origin(std::string_view url) noexcept;
+
+/// The origin-form request target for the part of a URL after its authority: the fragment is
+/// dropped and an empty path becomes "/".
+/// @par Errors `error::invalid_url` for spaces or control characters (header injection).
+ESX_DECL result<std::string> parse_target(std::string_view rest);
 
 /// True when `host` is an IPv4 or IPv6 literal.
 ESX_DECL bool is_ip_literal(std::string_view host) noexcept;

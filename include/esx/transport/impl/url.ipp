@@ -35,6 +35,26 @@ ESX_DECL bool is_ip_literal(std::string_view host) noexcept {
     return inet_pton(AF_INET, buf, out) == 1 || inet_pton(AF_INET6, buf, out) == 1;
 }
 
+ESX_DECL std::pair<std::string_view, std::string_view> split_origin(std::string_view url) noexcept {
+    auto const sep = url.find("://");
+    if (sep == std::string_view::npos) return {url, {}};
+    auto const end = url.find_first_of("/?#", sep + 3);
+    if (end == std::string_view::npos) return {url, {}};
+    return {url.substr(0, end), url.substr(end)};
+}
+
+ESX_DECL result<std::string> parse_target(std::string_view rest) {
+    if (auto const hash = rest.find('#'); hash != std::string_view::npos) rest = rest.substr(0, hash);
+    std::string target;
+    target.reserve(rest.size() + 1);
+    if (rest.empty() || rest.front() == '?') target = "/";
+    target.append(rest);
+    // Control characters or spaces in the target would let a caller inject header lines.
+    for (char c : target)
+        if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return ESX_ERROR(error::invalid_url);
+    return target;
+}
+
 ESX_DECL result<url_parts> parse_url(std::string_view url) {
     url_parts u;
     auto const sep = url.find("://");
@@ -42,13 +62,9 @@ ESX_DECL result<url_parts> parse_url(std::string_view url) {
     u.scheme.assign(url.substr(0, sep));
     std::transform(u.scheme.begin(), u.scheme.end(), u.scheme.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    auto rest = url.substr(sep + 3);
-    if (auto const hash = rest.find('#'); hash != std::string_view::npos) rest = rest.substr(0, hash);
-    auto const path_at = rest.find_first_of("/?");
-    auto authority = rest.substr(0, path_at);
-    auto const target = path_at == std::string_view::npos ? std::string_view{} : rest.substr(path_at);
-    if (authority.find('@') != std::string_view::npos) return ESX_ERROR(error::invalid_url);
-    if (authority.empty()) return ESX_ERROR(error::invalid_url);
+    auto const [origin, rest] = split_origin(url);
+    auto const authority = origin.substr(sep + 3);
+    if (authority.empty() || authority.find('@') != std::string_view::npos) return ESX_ERROR(error::invalid_url);
 
     std::string_view port_text;
     if (authority.front() == '[') {
@@ -88,15 +104,9 @@ ESX_DECL result<url_parts> parse_url(std::string_view url) {
     } else {
         return ESX_ERROR(error::unsupported_scheme);
     }
-    if (target.empty()) {
-        u.target = "/";
-    } else {
-        if (target.front() == '?') u.target = "/";
-        u.target.append(target);
-    }
-    // Control characters or spaces in the target would let a caller inject header lines.
-    for (char c : u.target)
-        if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return ESX_ERROR(error::invalid_url);
+    auto target = parse_target(rest);
+    if (!target) return target.error();
+    u.target = std::move(*target);
     return u;
 }
 
