@@ -318,6 +318,25 @@ BOOST_AUTO_TEST_CASE(a_pooled_connection_the_server_dropped_is_replaced_transpar
     BOOST_TEST(srv.connections_accepted() == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(an_idle_transport_leaves_no_work_behind) {
+    // The deadline watchdog must disarm once nothing is in flight, or a blocking caller's
+    // io_context would not return until the next deadline.
+    scripted_server srv(always(200));
+    auto o = trusting_test_ca();
+    o.timeouts = {2s, 60s, 120s};
+    net::io_context ioc;
+    transport::http t(ioc.get_executor(), o);
+    bool done = false;
+    net::co_spawn(ioc, t.send(get(srv.origin() + "/")), [&](std::exception_ptr, esx::result<response> r) {
+        BOOST_TEST(r.has_value());
+        done = true;
+    });
+    while (!done) ioc.run_one();
+    ioc.poll(); // runs whatever is ready now, such as the watchdog's idle check
+    BOOST_TEST(ioc.stopped()); // nothing left: no armed timer, no pending operation
+    BOOST_TEST(t.idle_connections() == 1u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(deadlines)

@@ -237,6 +237,25 @@ def run(info):
     expect_kv(c.vault("GET", "/secrets/db-password?api-version=7.3", token=token, vault="nosuchvault"), 404,
               "VaultNotFound", "nosuchvault", "unknown vault host")
 
+    # ---- per-vault throttling: v3 allows 5 secret operations per 60 s, without Retry-After
+    for i in range(5):
+        r = c.vault("GET", "/secrets/busy?api-version=7.3", token=token, vault="v3")
+        check(r is not None and r[0] == 200, "v3 request %d within the limit" % (i + 1))
+    r = expect_kv(c.vault("GET", "/secrets/busy?api-version=7.3", token=token, vault="v3"), 429, "Throttled",
+                  "Request was not processed because too many requests were received. Reason: "
+                  "VaultRequestTypeLimitReached", "over the per-vault limit")
+    check(r is not None and "retry-after" not in r[1], "429 without Retry-After when none is configured")
+    r = c.vault("GET", "/secrets/db-password?api-version=7.3", token=token)
+    check(r is not None and r[0] == 200, "other vaults are not throttled")
+    ctl = dict(tls=False, port=int(info["control"].rsplit(":", 1)[1]))
+    r = c.request("POST", "/throttle", body=json.dumps({"vault": "v3", "limit": 1, "retry_after": 4}), **ctl)
+    check(r is not None and r[0] == 200, "throttle changed at run time")
+    check(c.vault("GET", "/secrets/busy?api-version=7.3", token=token, vault="v3")[0] == 200, "new window")
+    r = c.vault("GET", "/secrets/busy?api-version=7.3", token=token, vault="v3")
+    check(r is not None and r[0] == 429 and r[1].get("retry-after") == "4", "429 with Retry-After: 4")
+    r = c.request("POST", "/throttle", body=json.dumps({"vault": "nope"}), **ctl)
+    check(r is not None and r[0] == 400, "throttle for an unknown vault is rejected")
+
     # ---- IMDS (plain HTTP)
     imds = dict(tls=False, port=c.imds_port, host="127.0.0.1:%d" % c.imds_port)
     q = "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=" + urllib.parse.quote(

@@ -8,25 +8,18 @@
 # usage: sdk_secrets.py ESX_MOCK_AZURE SEED_JSON
 import json
 import os
-import signal
-import socket
 import ssl
-import subprocess
 import sys
-import tempfile
-import traceback
 import urllib.error
 import urllib.parse
 import urllib.request
 
+import harness
+from harness import check, control, expect_raises
+
 MOCK, SEED = sys.argv[1], sys.argv[2]
 
-# Nothing may leave the machine: no proxies, and any stray request to a real
-# Azure host fails at connect time.
-for var in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy", "ALL_PROXY", "all_proxy"):
-    os.environ.pop(var, None)
-os.environ["NO_PROXY"] = "*"
-os.environ.pop("AZURE_AUTHORITY_HOST", None)
+harness.isolate_network()
 
 try:
     from azure.core.exceptions import (ClientAuthenticationError, HttpResponseError,
@@ -38,40 +31,6 @@ except ImportError as e:
     print("SKIP: Debian's python3-azure is not installed (%s)" % e)
     sys.exit(77)  # Meson's "skipped"
 
-failures = []
-passed = 0
-
-
-def check(cond, what):
-    global passed
-    if cond:
-        passed += 1
-    else:
-        failures.append(what)
-        print("FAIL:", what, flush=True)
-
-
-def expect_raises(exc_type, fn, contains, what, status=None):
-    try:
-        fn()
-    except exc_type as e:
-        msg = str(e)
-        ok = contains in msg and (status is None or getattr(e, "status_code", None) == status)
-        check(ok, "%s: got %s(status=%s) %r" % (what, type(e).__name__, getattr(e, "status_code", None), msg[:300]))
-        return e
-    except Exception as e:  # wrong type
-        check(False, "%s: expected %s, got %s: %s" % (what, exc_type.__name__, type(e).__name__, str(e)[:300]))
-        return None
-    check(False, "%s: expected %s, nothing raised" % (what, exc_type.__name__))
-    return None
-
-
-def control(info, method, path, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(info["control"] + path, data=data, method=method)
-    with urllib.request.urlopen(req, timeout=10) as r:
-        return json.loads(r.read())
-
 
 def run(info):
     ca = info["ca"]
@@ -81,14 +40,7 @@ def run(info):
     v1, v2 = info["vaults"]["v1"], info["vaults"]["v2"]
     check(v1.startswith("https://v1." + suffix + ":"), "vault URL shape " + v1)
 
-    real_getaddrinfo = socket.getaddrinfo
-
-    def getaddrinfo(host, *args, **kwargs):
-        if isinstance(host, str) and host.lower().endswith("." + suffix):
-            host = "127.0.0.1"
-        return real_getaddrinfo(host, *args, **kwargs)
-
-    socket.getaddrinfo = getaddrinfo
+    harness.resolve_vault_hosts(suffix)
 
     def credential(client="esx-client", secret="esx-secret", tenant_id=tenant):
         return ClientSecretCredential(tenant_id, client, secret, authority=authority, instance_discovery=False,
@@ -126,16 +78,18 @@ def run(info):
         c2.set_secret("item-%02d" % i, "value-%d" % i, content_type="text/plain", tags={"n": str(i)})
     got = c2.get_secret("item-07")
     check(got.value == "value-7" and got.properties.tags == {"n": "7"}, "set then get")
-    pages = list(c2.list_properties_of_secrets(max_page_size=5).by_page())
+    # v2 is seeded with "empty_pages": an empty page with a nextLink precedes every later page.
+    pages = [list(page) for page in c2.list_properties_of_secrets(max_page_size=5).by_page()]
     items = [p for page in pages for p in page]
-    check(len(pages) == 3, "12 secrets in pages of 5 -> 3 pages, got %d" % len(pages))
+    check([len(p) for p in pages] == [5, 0, 5, 0, 2], "12 secrets in pages of 5 with empty pages between: %r" %
+          [len(p) for p in pages])
     check(sorted(p.name for p in items) == ["item-%02d" % i for i in range(12)], "every secret listed once")
     check(all(p.content_type == "text/plain" for p in items), "list items carry contentType")
     for i in range(3):
         c2.set_secret("rotating", "gen-%d" % i)
-    vpages = list(c2.list_properties_of_secret_versions("rotating", max_page_size=2).by_page())
+    vpages = [list(page) for page in c2.list_properties_of_secret_versions("rotating", max_page_size=2).by_page()]
     vitems = [p for page in vpages for p in page]
-    check(len(vpages) == 2 and len(vitems) == 3, "3 versions in pages of 2")
+    check([len(p) for p in vpages] == [2, 0, 1], "3 versions in pages of 2 (and an empty one)")
     check(c2.get_secret("rotating").value == "gen-2", "latest is the newest version")
 
     # --- update attributes, disabled secret -> 403 SecretDisabled
@@ -211,6 +165,11 @@ def run(info):
     try:
         mi = SecretClient(v1, ManagedIdentityCredential(client_id="mi-user"), connection_verify=ca)
         check(mi.get_secret("db-password").value == "s3cr3t", "managed identity (IMDS) get")
+        system = SecretClient(v1, ManagedIdentityCredential(), connection_verify=ca)
+        check(system.get_secret("db-password").value == "s3cr3t", "system-assigned identity (IMDS) get")
+        imds = [r for r in control(info, "GET", "/requests")["requests"] if r["service"] == "imds"]
+        check([r["identity"] for r in imds] == ["mi-user", "mi-system"] and all(r["status"] == 200 for r in imds),
+              "IMDS log names both identities: %r" % imds)
         unknown = SecretClient(v1, ManagedIdentityCredential(client_id="not-assigned"), connection_verify=ca)
         # IMDS answers 400 "Identity not found"; the SDK turns that into its own
         # CredentialUnavailableError wording.
@@ -243,30 +202,7 @@ def run(info):
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="esx-fidelity-azure-")
-    proc = subprocess.Popen([MOCK, "--port", "0", "--seed", SEED, "--tls-dir", os.path.join(tmp, "tls")],
-                            stdout=subprocess.PIPE, text=True)
-    try:
-        line = proc.stdout.readline()
-        if not line:
-            print("FAIL: esx-mock-azure printed nothing (exit %s)" % proc.wait())
-            return 1
-        info = json.loads(line)
-        try:
-            run(info)
-        except Exception:
-            traceback.print_exc()
-            failures.append("unexpected exception")
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            rc = proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            rc = "hung after SIGTERM"
-    check(rc == 0, "mock exits 0 on SIGTERM (got %s)" % rc)
-    print("%d checks passed, %d failed" % (passed, len(failures)))
-    return 1 if failures else 0
+    return harness.run_against_mock(MOCK, SEED, run)
 
 
 if __name__ == "__main__":
