@@ -47,10 +47,12 @@ int main(int argc, char** argv) {
             usage(("missing value for " + arg).c_str());
         std::string const value = argv[++i];
         if (arg == "--port" || arg == "--imds-port" || arg == "--control-port") {
-            // The listeners are mocks/common/scripted_server, which always binds
-            // an ephemeral port; fixed ports are not supported yet.
-            if (value != "0")
-                usage((arg + " " + value + ": only 0 (an ephemeral port) is supported so far").c_str());
+            char* end = nullptr;
+            long const port = std::strtol(value.c_str(), &end, 10);
+            if (value.empty() || *end != '\0' || port < 0 || port > 65535)
+                usage((arg + " " + value + ": not a port number").c_str());
+            auto const p = static_cast<unsigned short>(port);
+            (arg == "--port" ? opts.port : arg == "--imds-port" ? opts.imds_port : opts.control_port) = p;
         } else if (arg == "--seed") {
             std::ifstream in(value);
             if (!in)

@@ -14,10 +14,13 @@
 
 #include "mocks/common/pki.hpp"
 #include "mocks/common/scripted_server.hpp"
+#include "mocks/common/tcp_forwarder.hpp"
 
 #include <boost/json.hpp>
 
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/param_build.h>
 #include <openssl/evp.h>
 #include <openssl/pkcs12.h>
 #include <openssl/rand.h>
@@ -30,6 +33,7 @@
 #include <cstdint>
 #include <ctime>
 #include <deque>
+#include <exception>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -276,6 +280,7 @@ struct key_version {
 struct key_entry {
     std::string name;
     std::vector<key_version> versions;
+    std::int64_t deleted_date = 0, scheduled_purge = 0;  // only for deleted entries
 };
 
 struct cert_version {
@@ -287,15 +292,19 @@ struct cert_version {
     std::int64_t nbf = 0, exp = 0, created = 0, updated = 0;
 };
 
-struct cert_entry {
-    std::string name;
-    std::vector<cert_version> versions;
-};
-
 struct secret_entry {
     std::string name;                     // as first created (ids keep this case)
     std::vector<secret_version> versions;  // creation order; back() is the latest
     std::int64_t deleted_date = 0, scheduled_purge = 0;  // only for deleted entries
+};
+
+struct cert_entry {
+    std::string name;
+    std::vector<cert_version> versions;
+    std::int64_t deleted_date = 0, scheduled_purge = 0;  // only for deleted entries
+    // While deleted, the backing key and secret are held here (gone from the vault, back on recover).
+    std::optional<key_entry> backing_key;
+    std::optional<secret_entry> backing_secret;
 };
 
 struct vault_state {
@@ -306,11 +315,14 @@ struct vault_state {
     std::map<std::string, secret_entry> deleted;
     std::map<std::string, key_entry> keys;  // key: lower-case name
     std::map<std::string, cert_entry> certificates;
+    std::map<std::string, key_entry> deleted_keys;
+    std::map<std::string, cert_entry> deleted_certificates;
     // throttling: Azure's 4,000 secret operations per 10 s by default
     std::size_t throttle_limit = 4000;
     std::int64_t throttle_window_ms = 10000;
     std::optional<int> throttle_retry_after;
     std::deque<std::chrono::steady_clock::time_point> recent;
+    bool empty_pages = false;  // serve an empty page (with a nextLink) before every page after the first
 };
 
 struct principal {
@@ -319,6 +331,11 @@ struct principal {
     std::string object_id;
     std::vector<std::string> secrets;
     std::vector<std::string> certificates;  // DER of each registered certificate
+    struct federated {
+        std::string issuer, subject;
+        std::vector<std::string> audiences;
+    };
+    std::vector<federated> federated_credentials;
 };
 
 struct managed_identity {
@@ -340,7 +357,7 @@ struct fault {
     std::int64_t latency_ms = 0;
 };
 
-std::string const all_secret_permissions[] = {"get", "list", "set", "delete", "recover", "purge"};
+std::string const all_secret_permissions[] = {"get", "list", "set", "delete", "recover", "purge", "import"};
 
 std::vector<std::string> const api_versions = {
     "2015-06-01", "2016-10-01", "7.0", "7.1", "7.2", "7.3", "7.4", "7.4-preview.1", "7.5", "7.5-preview.1",
@@ -678,6 +695,111 @@ std::string pkcs12_base64(EVP_PKEY* key, X509* cert) {
     return base64_std(der);
 }
 
+// An RSA or EC public key from a JWK (as a Kubernetes issuer publishes them);
+// null for anything else or anything malformed.
+std::shared_ptr<EVP_PKEY> key_from_jwk(json::object const& jwk) {
+    auto str = [&](char const* k) {
+        auto const* x = jwk.if_contains(k);
+        return x && x->is_string() ? std::string(x->as_string()) : std::string();
+    };
+    std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)> bld(OSSL_PARAM_BLD_new(), &OSSL_PARAM_BLD_free);
+    std::vector<std::unique_ptr<BIGNUM, decltype(&BN_free)>> bns;
+    auto bn = [&](std::string const& bytes) {
+        bns.emplace_back(BN_bin2bn(reinterpret_cast<unsigned char const*>(bytes.data()), static_cast<int>(bytes.size()),
+                                   nullptr),
+                         &BN_free);
+        return bns.back().get();
+    };
+    char const* type = nullptr;
+    std::string point;  // must outlive the param build
+    std::string group;
+    if (str("kty") == "RSA") {
+        auto n = base64url_decode(str("n"));
+        auto e = base64url_decode(str("e"));
+        if (!n || !e || n->empty() || e->empty())
+            return nullptr;
+        OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, bn(*n));
+        OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, bn(*e));
+        type = "RSA";
+    } else if (str("kty") == "EC") {
+        std::string const crv = str("crv");
+        std::size_t const size = crv == "P-256" ? 32 : crv == "P-384" ? 48 : crv == "P-521" ? 66 : 0;
+        auto x = base64url_decode(str("x"));
+        auto y = base64url_decode(str("y"));
+        if (size == 0 || !x || !y || x->size() != size || y->size() != size)
+            return nullptr;
+        group = crv;
+        point = std::string(1, '\x04') + *x + *y;
+        OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, group.c_str(), 0);
+        OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size());
+        type = "EC";
+    } else {
+        return nullptr;
+    }
+    OSSL_PARAM* params = OSSL_PARAM_BLD_to_param(bld.get());
+    std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr),
+                                                                     &EVP_PKEY_CTX_free);
+    EVP_PKEY* key = nullptr;
+    bool const ok = params && ctx && EVP_PKEY_fromdata_init(ctx.get()) == 1 &&
+                    EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, params) == 1;
+    OSSL_PARAM_free(params);
+    ERR_clear_error();
+    if (!ok)
+        return nullptr;
+    return std::shared_ptr<EVP_PKEY>(key, &EVP_PKEY_free);
+}
+
+// "x5t" as AAD prints it in errors: upper-case hex.
+std::string thumbprint_hex(std::string const& b64url) {
+    auto raw = base64url_decode(b64url);
+    if (!raw)
+        return b64url;
+    static char const digits[] = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : *raw) {
+        out += digits[c >> 4];
+        out += digits[c & 15];
+    }
+    return out;
+}
+
+// Verifies a JWS signature made with RS256, PS256 or ES256/384/512.
+bool verify_jws(EVP_PKEY* key, std::string const& alg, std::string_view input, std::string sig) {
+    EVP_MD const* md = alg.ends_with("384") ? EVP_sha384() : alg.ends_with("512") ? EVP_sha512() : EVP_sha256();
+    bool const rsa = EVP_PKEY_is_a(key, "RSA");
+    if ((alg.starts_with("RS") || alg.starts_with("PS")) != rsa || !(alg.starts_with("RS") || alg.starts_with("PS") ||
+                                                                     alg.starts_with("ES")))
+        return false;
+    if (!rsa) {
+        // JWS carries r||s; OpenSSL wants a DER ECDSA-Sig-Value.
+        if (sig.empty() || sig.size() % 2 != 0)
+            return false;
+        std::size_t const half = sig.size() / 2;
+        ECDSA_SIG* es = ECDSA_SIG_new();
+        BIGNUM* r = BN_bin2bn(reinterpret_cast<unsigned char const*>(sig.data()), static_cast<int>(half), nullptr);
+        BIGNUM* s = BN_bin2bn(reinterpret_cast<unsigned char const*>(sig.data() + half), static_cast<int>(half), nullptr);
+        ECDSA_SIG_set0(es, r, s);
+        unsigned char* der = nullptr;
+        int const len = i2d_ECDSA_SIG(es, &der);
+        ECDSA_SIG_free(es);
+        if (len <= 0)
+            return false;
+        sig.assign(reinterpret_cast<char*>(der), static_cast<std::size_t>(len));
+        OPENSSL_free(der);
+    }
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+    EVP_PKEY_CTX* pctx = nullptr;
+    if (!ctx || EVP_DigestVerifyInit(ctx.get(), &pctx, md, nullptr, key) != 1)
+        return false;
+    if (alg.starts_with("PS") && (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+                                  EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1))
+        return false;
+    bool const ok = EVP_DigestVerify(ctx.get(), reinterpret_cast<unsigned char const*>(sig.data()), sig.size(),
+                                     reinterpret_cast<unsigned char const*>(input.data()), input.size()) == 1;
+    ERR_clear_error();
+    return ok;
+}
+
 // Verifies an RS256 / PS256 JWS with a certificate's public key.
 bool verify_with_cert(X509* cert, std::string const& alg, std::string_view input, std::string const& sig) {
     EVP_PKEY* key = X509_get0_pubkey(cert);
@@ -712,6 +834,11 @@ struct server::impl {
     std::vector<std::string> tenants;  // first is the default
     std::map<std::string, principal> principals;          // key: client id
     std::vector<managed_identity> identities;
+    struct issuer_key {
+        std::string kid;
+        std::shared_ptr<EVP_PKEY> key;
+    };
+    std::map<std::string, std::vector<issuer_key>> issuers;  // OIDC issuer -> its JWKS
     std::map<std::string, vault_state> vaults;            // key: lower-case vault name
     std::map<std::tuple<std::string, std::string, std::string>, std::vector<std::string>> access;  // (identity, vault, kind) -> perms
 
@@ -728,6 +855,7 @@ struct server::impl {
     unsigned short port = 0, imds_port = 0, control_port = 0;
 
     std::unique_ptr<esx::test::scripted_server> main_server, imds_server, control_server;
+    std::unique_ptr<esx::mocks::tcp_forwarder> main_forwarder, imds_forwarder, control_forwarder;
 
     // -------------------------------------------------------------------
     // seed
@@ -765,8 +893,22 @@ struct server::impl {
                     throw std::runtime_error("seed: service principal certificates must be PEM strings");
                 p.certificates.push_back(der_from_pem(std::string(c.as_string())));
             }
+            for (auto const& f : arr_field(o, "federated_credentials")) {
+                auto const& fo = obj_of(f, "federated_credentials");
+                principal::federated fc;
+                fc.issuer = str_field(fo, "issuer", {}, true);
+                fc.subject = str_field(fo, "subject", {}, true);
+                for (auto const& a : arr_field(fo, "audiences"))
+                    if (a.is_string())
+                        fc.audiences.emplace_back(a.as_string());
+                if (fc.audiences.empty())
+                    fc.audiences.emplace_back("api://AzureADTokenExchange");
+                p.federated_credentials.push_back(std::move(fc));
+            }
             principals[p.client_id] = p;
         }
+        for (auto const& i : arr_field(root, "issuers"))
+            add_issuer(obj_of(i, "issuers"));
         for (auto const& v : arr_field(root, "managed_identities")) {
             auto const& o = obj_of(v, "managed_identities");
             managed_identity m;
@@ -784,6 +926,8 @@ struct server::impl {
             vault_state vs;
             vs.name = str_field(o, "name", {}, true);
             vs.tenant = str_field(o, "tenant", tenants.front());
+            if (auto const* ep = o.if_contains("empty_pages"); ep && ep->is_bool())
+                vs.empty_pages = ep->as_bool();
             if (auto d = int_field(o, "recoverable_days"))
                 vs.recoverable_days = static_cast<int>(*d);
             if (auto const* th = o.if_contains("throttle"); th && th->is_object()) {
@@ -901,7 +1045,7 @@ struct server::impl {
                                               {"action", json::object{{"action_type", "EmailContacts"}}}}}},
                     {"issuer", json::object{{"name", "Self"}}},
                     {"attributes", json::object{{"enabled", true}, {"created", now}, {"updated", now}}}};
-                vs.certificates[lower(name)] = cert_entry{name, {cv}};
+                vs.certificates[lower(name)] = cert_entry{name, {cv}, 0, 0, std::nullopt, std::nullopt};
                 // The key and the secret behind the certificate, as in Azure: same name and version.
                 key_version kv;
                 kv.version = version;
@@ -911,7 +1055,7 @@ struct server::impl {
                 kv.nbf = cv.nbf;
                 kv.exp = cv.exp;
                 kv.created = kv.updated = now;
-                vs.keys[lower(name)] = key_entry{name, {kv}};
+                vs.keys[lower(name)] = key_entry{name, {kv}, 0, 0};
                 secret_version sv;
                 sv.version = version;
                 sv.value = ctype == "application/x-pem-file" ? private_key_pem(key.get()) + cert_pem(cert.get())
@@ -946,6 +1090,65 @@ struct server::impl {
                 }
             }
         }
+    }
+
+    // {"issuer": "...", "jwks": {"keys": [...]}}: replaces that issuer's keys.
+    void add_issuer(json::object const& o) {
+        std::string const iss = str_field(o, "issuer", {}, true);
+        auto const* jwks = o.if_contains("jwks");
+        if (!jwks || !jwks->is_object() || !jwks->as_object().contains("keys") ||
+            !jwks->as_object().at("keys").is_array())
+            throw std::runtime_error("issuer '" + iss + "': 'jwks' must be an object with a 'keys' array");
+        std::vector<issuer_key> keys;
+        for (auto const& k : jwks->as_object().at("keys").as_array()) {
+            if (!k.is_object())
+                throw std::runtime_error("issuer '" + iss + "': each JWK must be an object");
+            auto key = key_from_jwk(k.as_object());
+            if (!key)
+                throw std::runtime_error("issuer '" + iss + "': unsupported or malformed JWK");
+            auto const* kid = k.as_object().if_contains("kid");
+            keys.push_back({kid && kid->is_string() ? std::string(kid->as_string()) : std::string(), key});
+        }
+        issuers[iss] = std::move(keys);
+    }
+
+    // {"vault": "v1", "limit": N, "window_seconds": S, "retry_after": R|null}
+    void set_throttle(json::object const& o) {
+        std::string const name = lower(str_field(o, "vault", {}, true));
+        auto it = vaults.find(name);
+        if (it == vaults.end())
+            throw std::runtime_error("throttle: unknown vault '" + name + "'");
+        vault_state& v = it->second;
+        auto const limit = int_field(o, "limit");
+        auto const window = int_field(o, "window_seconds");
+        if ((limit && *limit < 0) || (window && *window <= 0))
+            throw std::runtime_error("throttle: limit must be >= 0 and window_seconds > 0");
+        if (limit)
+            v.throttle_limit = static_cast<std::size_t>(*limit);
+        if (window)
+            v.throttle_window_ms = *window * 1000;
+        if (o.contains("retry_after")) {
+            auto const r = int_field(o, "retry_after");
+            v.throttle_retry_after = r ? std::optional<int>(static_cast<int>(*r)) : std::nullopt;
+        }
+        v.recent.clear();
+    }
+
+    // {"client_id": "...", "issuer": "...", "subject": "...", "audiences": [...]}
+    void add_federated_credential(json::object const& o) {
+        std::string const cid = str_field(o, "client_id", {}, true);
+        auto it = principals.find(cid);
+        if (it == principals.end())
+            throw std::runtime_error("federated credential for unknown client_id '" + cid + "'");
+        principal::federated fc;
+        fc.issuer = str_field(o, "issuer", {}, true);
+        fc.subject = str_field(o, "subject", {}, true);
+        for (auto const& a : arr_field(o, "audiences"))
+            if (a.is_string())
+                fc.audiences.emplace_back(a.as_string());
+        if (fc.audiences.empty())
+            fc.audiences.emplace_back("api://AzureADTokenExchange");
+        it->second.federated_credentials.push_back(std::move(fc));
     }
 
     // -------------------------------------------------------------------
@@ -1011,6 +1214,106 @@ struct server::impl {
         return jwt.sign(claims);
     }
 
+    // A client assertion naming a certificate (x5t / x5t#S256) is a
+    // certificate credential; any other is a federated credential (e.g. a
+    // Kubernetes service-account token).
+    std::optional<response> check_assertion(std::string const& assertion, std::optional<std::string> const& type,
+                                            principal const& p, std::string const& tenant,
+                                            std::string_view host) const {
+        auto parts = split(assertion, '.');
+        if (parts.size() == 3) {
+            if (auto h = base64url_decode(parts[0])) {
+                json::error_code ec;
+                json::value header = json::parse(*h, ec);
+                if (!ec && header.is_object() && !header.as_object().contains("x5t") &&
+                    !header.as_object().contains("x5t#S256"))
+                    return check_federated_assertion(parts, header.as_object(), type, p);
+            }
+        }
+        return check_certificate_assertion(assertion, type, p, tenant, host);
+    }
+
+    std::optional<response> check_federated_assertion(std::vector<std::string> const& parts,
+                                                      json::object const& header,
+                                                      std::optional<std::string> const& type,
+                                                      principal const& p) const {
+        if (!type || *type != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+            return aad_error(400, "invalid_request", 900144,
+                             "The request body must contain the following parameter: 'client_assertion_type'.");
+        auto malformed = [&](std::string const& why) {
+            return aad_error(400, "invalid_request", 50027, "JWT token is invalid or malformed. " + why);
+        };
+        auto payload = base64url_decode(parts[1]);
+        auto sig = base64url_decode(parts[2]);
+        if (!payload || !sig)
+            return malformed("A segment is not base64url.");
+        json::error_code ec;
+        json::value claims = json::parse(*payload, ec);
+        if (ec || !claims.is_object())
+            return malformed("The payload is not a JSON object.");
+        auto const& co = claims.as_object();
+        auto cs = [&](char const* k) {
+            auto const* x = co.if_contains(k);
+            return x && x->is_string() ? std::string(x->as_string()) : std::string();
+        };
+        std::vector<std::string> auds;
+        if (auto const* a = co.if_contains("aud")) {
+            if (a->is_string())
+                auds.emplace_back(a->as_string());
+            else if (a->is_array())
+                for (auto const& x : a->as_array())
+                    if (x.is_string())
+                        auds.emplace_back(x.as_string());
+        }
+        std::string const iss = cs("iss"), sub = cs("sub");
+        bool matched = false;
+        for (auto const& fc : p.federated_credentials)
+            if (fc.issuer == iss && fc.subject == sub &&
+                std::any_of(auds.begin(), auds.end(), [&](auto const& a) {
+                    return std::find(fc.audiences.begin(), fc.audiences.end(), a) != fc.audiences.end();
+                }))
+                matched = true;
+        if (!matched)
+            return aad_error(401, "invalid_client", 70021,
+                             "No matching federated identity record found for presented assertion. Assertion "
+                             "Issuer: '" + iss + "'. Assertion Subject: '" + sub + "'. Assertion Audience: '" +
+                                 (auds.empty() ? std::string() : auds.front()) +
+                                 "'. https://docs.microsoft.com/en-us/azure/active-directory/develop/"
+                                 "workload-identity-federation");
+        auto const* alg = header.if_contains("alg");
+        auto const* kid = header.if_contains("kid");
+        std::string const kid_s = kid && kid->is_string() ? std::string(kid->as_string()) : std::string();
+        bool verified = false;
+        if (auto it = issuers.find(iss); it != issuers.end() && alg && alg->is_string())
+            for (auto const& k : it->second)
+                if ((kid_s.empty() || k.kid.empty() || k.kid == kid_s) &&
+                    verify_jws(k.key.get(), std::string(alg->as_string()), parts[0] + "." + parts[1], *sig))
+                    verified = true;
+        if (!verified)
+            return aad_error(401, "invalid_client", 700027,
+                             "Client assertion failed signature validation. [Reason - The key was not found., Key "
+                             "ID: '" + kid_s + "', issuer: '" + iss + "']");
+        auto num = [&](char const* k) -> std::optional<std::int64_t> {
+            auto const* x = co.if_contains(k);
+            if (x && x->is_int64())
+                return x->as_int64();
+            if (x && x->is_double() && x->as_double() > -1e15 && x->as_double() < 1e15)
+                return static_cast<std::int64_t>(x->as_double());
+            return std::nullopt;
+        };
+        std::int64_t const now = now_s();
+        auto const exp = num("exp");
+        auto const nbf = num("nbf");
+        if (!exp)
+            return malformed("The assertion has no exp claim.");
+        if (*exp <= now || (nbf && *nbf > now + 300))
+            return aad_error(401, "invalid_client", 700024,
+                             "Client assertion is not within its valid time range. Current time: " + utc_stamp(now) +
+                                 ", assertion valid from " + (nbf ? utc_stamp(*nbf) : std::string("(unset)")) +
+                                 ", expiry time of assertion " + utc_stamp(*exp) + ".");
+        return std::nullopt;
+    }
+
     // private_key_jwt: the assertion must be signed (RS256 or PS256) by a
     // certificate registered for the application, named by x5t (SHA-1) or
     // x5t#S256, with aud = this token endpoint, iss = sub = client id and a
@@ -1065,7 +1368,7 @@ struct server::impl {
         if (!der)
             return aad_error(401, "invalid_client", 700027,
                              "Client assertion failed signature validation. [Reason - The key was not found., "
-                             "Thumbprint of key used by client: '" + (x5t.empty() ? x5t256 : x5t) +
+                             "Thumbprint of key used by client: '" + thumbprint_hex(x5t.empty() ? x5t256 : x5t) +
                                  "', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see "
                                  "configured keys for app Id '" + p.client_id + "'.]");
         x509_ptr cert = cert_from_der(*der);
@@ -1087,8 +1390,12 @@ struct server::impl {
                              "active-directory-certificate-credentials .");
         auto num = [&](char const* k) -> std::optional<std::int64_t> {
             auto const* x = co.if_contains(k);
-            if (x && (x->is_int64() || x->is_uint64() || x->is_double()))
-                return x->to_number<std::int64_t>();
+            if (x && x->is_int64())
+                return x->as_int64();
+            if (x && x->is_uint64() && x->as_uint64() <= static_cast<std::uint64_t>(INT64_MAX))
+                return static_cast<std::int64_t>(x->as_uint64());
+            if (x && x->is_double() && x->as_double() > -1e15 && x->as_double() < 1e15)
+                return static_cast<std::int64_t>(x->as_double());  // MSAL Python sends float times
             return std::nullopt;
         };
         std::int64_t const now = now_s();
@@ -1199,8 +1506,8 @@ struct server::impl {
         auto secret = get(*form, "client_secret");
         auto assertion = get(*form, "client_assertion");
         if (assertion) {
-            if (auto err = check_certificate_assertion(*assertion, get(*form, "client_assertion_type"), p, tenant,
-                                                       req[http::field::host]))
+            if (auto err = check_assertion(*assertion, get(*form, "client_assertion_type"), p, tenant,
+                                           req[http::field::host]))
                 return *err;
         } else if (!secret) {
             return aad_error(401, "invalid_client", 7000216,
@@ -1334,13 +1641,18 @@ struct server::impl {
     }
 
     json::object attributes(secret_version const& sv, vault_state const& v) const {
-        json::object a{{"enabled", sv.enabled}};
-        if (sv.nbf)
-            a["nbf"] = *sv.nbf;
-        if (sv.exp)
-            a["exp"] = *sv.exp;
-        a["created"] = sv.created;
-        a["updated"] = sv.updated;
+        return attrs(sv.enabled, sv.nbf, sv.exp, sv.created, sv.updated, v);
+    }
+
+    static json::object attrs(bool enabled, std::optional<std::int64_t> nbf, std::optional<std::int64_t> exp,
+                              std::int64_t created, std::int64_t updated, vault_state const& v) {
+        json::object a{{"enabled", enabled}};
+        if (nbf)
+            a["nbf"] = *nbf;
+        if (exp)
+            a["exp"] = *exp;
+        a["created"] = created;
+        a["updated"] = updated;
         a["recoveryLevel"] = v.recoverable_days == 90 ? "Recoverable+Purgeable" : "CustomizedRecoverable+Purgeable";
         a["recoverableDays"] = v.recoverable_days;
         return a;
@@ -1387,22 +1699,31 @@ struct server::impl {
             max_given = true;
         }
         std::size_t offset = 0;
+        bool empty_served = false;
         if (auto tok = get(query, "$skiptoken")) {
             auto decoded = base64url_decode(*tok);
             if (!decoded || !decoded->starts_with("esx-offset:"))
                 return kv_error(400, "BadParameter", "The skip token is invalid.");
-            offset = std::strtoul(decoded->c_str() + 11, nullptr, 10);
+            char* end = nullptr;
+            offset = std::strtoul(decoded->c_str() + 11, &end, 10);
+            empty_served = std::string_view(end) == ":e";
         }
+        auto link_to = [&](std::string const& token) {
+            std::string link = vault_base(v) + "/" + collection + "?api-version=" + percent_encode(api) +
+                               "&$skiptoken=" + base64url(token);
+            if (max_given)
+                link += "&maxresults=" + std::to_string(max);
+            return link;
+        };
+        if (v.empty_pages && offset > 0 && !empty_served)
+            return json_response(200, json::object{{"value", json::array{}},
+                                                   {"nextLink", link_to("esx-offset:" + std::to_string(offset) + ":e")}});
         json::array value;
         for (std::size_t i = offset; i < items.size() && i < offset + max; ++i)
             value.push_back(items[i]);
         json::object body{{"value", value}};
         if (offset + max < items.size()) {
-            std::string link = vault_base(v) + "/" + collection + "?api-version=" + percent_encode(api) +
-                               "&$skiptoken=" + base64url("esx-offset:" + std::to_string(offset + max));
-            if (max_given)
-                link += "&maxresults=" + std::to_string(max);
-            body["nextLink"] = link;
+            body["nextLink"] = link_to("esx-offset:" + std::to_string(offset + max));
         } else {
             body["nextLink"] = nullptr;
         }
@@ -1511,7 +1832,7 @@ struct server::impl {
         if (auto const* e = claims->if_contains("exp"); e && e->is_int64())
             exp = e->as_int64();
         if (exp <= now_s())
-            return challenge(v, "AKV10032: Token expired.");
+            return challenge(v, "The access token has expired.");  // live wording not captured
         if (!canonical_resource(claim("aud")))
             return challenge(v, "AKV10022: Invalid audience. Expected https://" + suffix + ", found: " +
                                     claim("aud") + ".");
@@ -1543,11 +1864,24 @@ struct server::impl {
                 return kv_error(400, "BadParameter", "The request URI is malformed.");
             segs.push_back(*d);
         }
-        if (segs.empty() || (segs[0] != "secrets" && segs[0] != "deletedsecrets"))
+        static std::string const collections[] = {"secrets", "deletedsecrets", "keys", "deletedkeys",
+                                                  "certificates", "deletedcertificates"};
+        if (segs.empty() || std::find(std::begin(collections), std::end(collections), segs[0]) == std::end(collections))
             return kv_error(404, "NotFound", "The requested operation is not supported by the mock: " +
                                                  std::string(req.method_string()) + " " + target.substr(0, q));
         if (throttled(v))
             return throttled_response(v.throttle_retry_after);
+        if (segs[0] == "keys" && segs.size() == 2 && req.method() == http::verb::put)
+            return import_key(req, v, segs[1], identity, *claims);
+        if (segs[0] == "certificates" && segs.size() == 3 && segs[2] == "import" && req.method() == http::verb::post)
+            return import_certificate(req, v, segs[1], identity, *claims);
+        if ((segs[0] == "keys" || segs[0] == "certificates") && segs.size() == 2 && !segs[1].empty() &&
+            req.method() == http::verb::delete_)
+            return delete_key_or_certificate(v, segs[0] == "keys", segs[1], identity, *claims);
+        if (segs[0] == "deletedkeys" || segs[0] == "deletedcertificates")
+            return handle_deleted_key_or_certificate(req.method(), v, segs, *query, *api, identity, *claims);
+        if (segs[0] == "keys" || segs[0] == "certificates")
+            return handle_read_only(req.method(), v, segs, *query, *api, identity, *claims);
 
         auto const method = req.method();
         bool const deleted_coll = segs[0] == "deletedsecrets";
@@ -1741,6 +2075,499 @@ struct server::impl {
         return kv_error(405, "MethodNotAllowed", "The requested method is not allowed.");
     }
 
+    json::object key_json(vault_state const& v, key_entry const& e, key_version const& kv, bool with_version,
+                          bool full) const {
+        std::string const base = vault_base(v) + "/keys/";
+        json::object o;
+        if (full) {
+            json::object jwk = kv.jwk;
+            jwk["kid"] = base + e.name + "/" + kv.version;
+            o["key"] = jwk;
+        } else {
+            o["kid"] = base + e.name + (with_version ? "/" + kv.version : std::string());
+        }
+        json::object a = attrs(kv.enabled, kv.nbf, kv.exp, kv.created, kv.updated, v);
+        a["exportable"] = false;
+        o["attributes"] = a;
+        if (!kv.tags.empty())
+            o["tags"] = kv.tags;
+        if (kv.managed)
+            o["managed"] = true;
+        return o;
+    }
+
+    json::object cert_json(vault_state const& v, cert_entry const& e, cert_version const& cv, bool with_version,
+                           bool full) const {
+        std::string const base = vault_base(v) + "/certificates/";
+        json::object o;
+        o["id"] = base + e.name + (with_version ? "/" + cv.version : std::string());
+        if (full) {
+            o["kid"] = vault_base(v) + "/keys/" + e.name + "/" + cv.version;
+            o["sid"] = vault_base(v) + "/secrets/" + e.name + "/" + cv.version;
+        }
+        o["x5t"] = base64url(digest(cv.der, EVP_sha1()));
+        if (full)
+            o["cer"] = base64_std(cv.der);
+        o["attributes"] = attrs(cv.enabled, cv.nbf, cv.exp, cv.created, cv.updated, v);
+        if (full) {
+            json::object policy = cv.policy;
+            policy["id"] = base + e.name + "/policy";
+            o["policy"] = policy;
+        }
+        if (!cv.tags.empty())
+            o["tags"] = cv.tags;
+        return o;
+    }
+
+    // Reads "attributes" (enabled, nbf, exp) and "tags" of a key or
+    // certificate request body; an error text for a bad one.
+    static std::optional<std::string> read_common(json::object const& body, bool& enabled,
+                                                  std::optional<std::int64_t>& nbf, std::optional<std::int64_t>& exp,
+                                                  json::object& tags) {
+        secret_version sv;
+        sv.enabled = enabled;
+        json::object filtered;
+        if (auto const* a = body.if_contains("attributes"))
+            filtered["attributes"] = *a;
+        if (auto const* t = body.if_contains("tags"))
+            filtered["tags"] = *t;
+        if (auto err = apply_attributes(filtered, sv))
+            return err;
+        enabled = sv.enabled;
+        nbf = sv.nbf;
+        exp = sv.exp;
+        tags = sv.tags;
+        return std::nullopt;
+    }
+
+    // PUT /keys/{name}: import a JWK (only its public members are kept).
+    response import_key(request const& req, vault_state& v, std::string const& name, std::string const& identity,
+                        json::object const& claims) {
+        if (!allowed(identity, v, "import", "keys"))
+            return forbidden(claims, v, "import", "keys");
+        if (!valid_object_name(name))
+            return kv_error(400, "BadParameter", "The request URI contains an invalid name: " + name);
+        json::error_code ec;
+        json::value body = json::parse(req.body(), ec);
+        if (ec || !body.is_object())
+            return kv_error(400, "BadParameter", "The request body is not a valid JSON object.");
+        auto const* k = body.as_object().if_contains("key");
+        std::shared_ptr<EVP_PKEY> key = k && k->is_object() ? key_from_jwk(k->as_object()) : nullptr;
+        if (!key)
+            return kv_error(400, "BadParameter", "Property 'key' must be a valid RSA or EC JSON web key.");
+        if (v.deleted_keys.contains(lower(name)))
+            return kv_error(409, "Conflict",
+                            "Key " + name + " is currently in a deleted but recoverable state, and its name cannot be "
+                            "reused; in this state, the key can only be recovered or purged.",
+                            "ObjectIsDeletedButRecoverable");
+        key_version kv;
+        kv.version = random_hex(16);
+        kv.jwk = public_jwk(key.get());
+        if (auto const* hsm = body.as_object().if_contains("hsm"); hsm && hsm->is_bool() && hsm->as_bool())
+            kv.jwk["kty"] = std::string(kv.jwk["kty"].as_string()) + "-HSM";
+        if (auto err = read_common(body.as_object(), kv.enabled, kv.nbf, kv.exp, kv.tags))
+            return kv_error(400, "BadParameter", *err);
+        kv.created = kv.updated = now_s();
+        auto& e = v.keys[lower(name)];
+        if (e.name.empty())
+            e.name = name;
+        e.versions.push_back(std::move(kv));
+        return json_response(200, key_json(v, e, e.versions.back(), true, true));
+    }
+
+    // POST /certificates/{name}/import: a PKCS#12 (base64) or PEM (plain or
+    // base64, as the Python SDK sends it) holding the key and the certificate.
+    response import_certificate(request const& req, vault_state& v, std::string const& name,
+                                std::string const& identity, json::object const& claims) {
+        if (!allowed(identity, v, "import", "certificates"))
+            return forbidden(claims, v, "import", "certificates");
+        if (!valid_object_name(name))
+            return kv_error(400, "BadParameter", "The request URI contains an invalid name: " + name);
+        json::error_code ec;
+        json::value body = json::parse(req.body(), ec);
+        if (ec || !body.is_object())
+            return kv_error(400, "BadParameter", "The request body is not a valid JSON object.");
+        auto const& o = body.as_object();
+        auto const* value = o.if_contains("value");
+        if (!value || !value->is_string())
+            return kv_error(400, "BadParameter", "Property 'value' is required and must be a string.");
+        if (v.deleted_certificates.contains(lower(name)))
+            return kv_error(409, "Conflict",
+                            "Certificate " + name + " is currently in a deleted but recoverable state, and its name "
+                            "cannot be reused; in this state, the certificate can only be recovered or purged.",
+                            "ObjectIsDeletedButRecoverable");
+        std::string pwd;
+        if (auto const* p = o.if_contains("pwd"); p && p->is_string())
+            pwd = std::string(p->as_string());
+        std::string material(value->as_string());
+        if (!material.starts_with("-----")) {
+            // standard base64, possibly with line breaks
+            std::string clean;
+            for (char c : material)
+                if (!std::isspace(static_cast<unsigned char>(c)))
+                    clean += c;
+            std::string raw(clean.size(), '\0');
+            int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(raw.data()),
+                                    reinterpret_cast<unsigned char const*>(clean.data()), static_cast<int>(clean.size()));
+            if (n < 0 || clean.size() % 4 != 0)
+                return kv_error(400, "BadParameter", "The certificate value is neither PEM nor base64.");
+            if (clean.ends_with("=="))
+                n -= 2;
+            else if (clean.ends_with("="))
+                n -= 1;
+            raw.resize(static_cast<std::size_t>(n));
+            material = raw;
+        }
+        pkey_ptr key(nullptr, &EVP_PKEY_free);
+        x509_ptr cert(nullptr, &X509_free);
+        bool pem = material.starts_with("-----");
+        if (pem) {
+            std::unique_ptr<BIO, decltype(&BIO_free)> kb(BIO_new_mem_buf(material.data(), static_cast<int>(material.size())),
+                                                         &BIO_free);
+            key.reset(kb ? PEM_read_bio_PrivateKey(kb.get(), nullptr, nullptr, pwd.data()) : nullptr);
+            std::unique_ptr<BIO, decltype(&BIO_free)> cb(BIO_new_mem_buf(material.data(), static_cast<int>(material.size())),
+                                                         &BIO_free);
+            cert.reset(cb ? PEM_read_bio_X509(cb.get(), nullptr, nullptr, nullptr) : nullptr);
+        } else {
+            auto const* p = reinterpret_cast<unsigned char const*>(material.data());
+            std::unique_ptr<PKCS12, decltype(&PKCS12_free)> p12(d2i_PKCS12(nullptr, &p, static_cast<long>(material.size())),
+                                                                &PKCS12_free);
+            EVP_PKEY* k = nullptr;
+            X509* c = nullptr;
+            if (p12 && (PKCS12_parse(p12.get(), pwd.c_str(), &k, &c, nullptr) == 1 ||
+                        (pwd.empty() && PKCS12_parse(p12.get(), nullptr, &k, &c, nullptr) == 1))) {
+                key.reset(k);
+                cert.reset(c);
+            }
+        }
+        ERR_clear_error();
+        if (!key || !cert)
+            return kv_error(400, "BadParameter",
+                            pem ? "The specified PEM X.509 certificate content is in an unexpected format. Please "
+                                  "check if certificate is in valid PEM format."
+                                : "The specified PFX content could not be read: a private key and a certificate "
+                                  "(with the right password) are required.");
+        if (X509_check_private_key(cert.get(), key.get()) != 1) {
+            ERR_clear_error();
+            return kv_error(400, "BadParameter", "The private key does not match the certificate.");
+        }
+        std::string ctype = pem ? "application/x-pem-file" : "application/x-pkcs12";
+        if (auto const* pol = o.if_contains("policy"); pol && pol->is_object())
+            if (auto const* sp = pol->as_object().if_contains("secret_props"); sp && sp->is_object())
+                if (auto const* ct = sp->as_object().if_contains("contentType"); ct && ct->is_string())
+                    ctype = std::string(ct->as_string());
+        if (ctype != "application/x-pem-file" && ctype != "application/x-pkcs12")
+            return kv_error(400, "BadParameter", "secret_props.contentType must be application/x-pkcs12 or "
+                                                 "application/x-pem-file.");
+        cert_version cv;
+        std::optional<std::int64_t> unused_nbf, unused_exp;  // a certificate's validity comes from the certificate
+        if (auto err = read_common(o, cv.enabled, unused_nbf, unused_exp, cv.tags))
+            return kv_error(400, "BadParameter", *err);
+        std::int64_t const now = now_s();
+        auto asn1_unix = [](ASN1_TIME const* t) {
+            std::tm tm{};
+            ASN1_TIME_to_tm(t, &tm);
+            return static_cast<std::int64_t>(timegm(&tm));
+        };
+        cv.version = random_hex(16);
+        cv.der = cert_der(cert.get());
+        cv.nbf = asn1_unix(X509_get0_notBefore(cert.get()));
+        cv.exp = asn1_unix(X509_get0_notAfter(cert.get()));
+        cv.created = cv.updated = now;
+        char subject[512] = {};
+        X509_NAME_oneline(X509_get_subject_name(cert.get()), subject, sizeof subject);
+        json::object jwk = public_jwk(key.get());
+        json::object key_props{{"exportable", true}, {"kty", jwk["kty"]}, {"reuse_key", false}};
+        if (jwk.contains("crv"))
+            key_props["crv"] = jwk["crv"];
+        else
+            key_props["key_size"] = EVP_PKEY_get_bits(key.get());
+        cv.policy = json::object{{"key_props", key_props},
+                                 {"secret_props", json::object{{"contentType", ctype}}},
+                                 {"x509_props", json::object{{"subject", subject}, {"ekus", json::array{}},
+                                                             {"key_usage", json::array{}},
+                                                             {"validity_months", (cv.exp - cv.nbf) / (30 * 86400)}}},
+                                 {"issuer", json::object{{"name", "Unknown"}}},
+                                 {"attributes", json::object{{"enabled", true}, {"created", now}, {"updated", now}}}};
+        key_version kv;
+        kv.version = cv.version;
+        kv.jwk = jwk;
+        kv.managed = true;
+        kv.tags = cv.tags;
+        kv.nbf = cv.nbf;
+        kv.exp = cv.exp;
+        kv.created = kv.updated = now;
+        secret_version sv;
+        sv.version = cv.version;
+        sv.value = ctype == "application/x-pem-file" ? private_key_pem(key.get()) + cert_pem(cert.get())
+                                                     : pkcs12_base64(key.get(), cert.get());
+        sv.content_type = ctype;
+        sv.tags = cv.tags;
+        sv.nbf = cv.nbf;
+        sv.exp = cv.exp;
+        sv.created = sv.updated = now;
+        sv.managed = true;
+        sv.kid = "keys/" + name + "/" + cv.version;
+        auto& ke = v.keys[lower(name)];
+        if (ke.name.empty())
+            ke.name = name;
+        ke.versions.push_back(std::move(kv));
+        auto& se = v.secrets[lower(name)];
+        if (se.name.empty())
+            se.name = name;
+        se.versions.push_back(std::move(sv));
+        auto& ce = v.certificates[lower(name)];
+        if (ce.name.empty())
+            ce.name = name;
+        ce.versions.push_back(std::move(cv));
+        return json_response(200, cert_json(v, ce, ce.versions.back(), true, true));
+    }
+
+    response kc_not_found(bool keys, std::string const& id) const {
+        std::string const what = keys ? "key" : "certificate";
+        return kv_error(404, keys ? "KeyNotFound" : "CertificateNotFound",
+                        "A " + what + " with (name/id) " + id + " was not found in this key vault. If you recently "
+                        "deleted this " + what + " you may be able to recover it using the correct recovery "
+                        "command. For help resolving this issue, please see "
+                        "https://go.microsoft.com/fwlink/?linkid=2125182");
+    }
+
+    response kc_deleted_not_found(bool keys, std::string const& name) const {
+        return kv_error(404, keys ? "KeyNotFound" : "CertificateNotFound",
+                        std::string(keys ? "Deleted Key" : "Deleted Certificate") + " not found: " + name);
+    }
+
+    json::object deleted_json(vault_state const& v, bool keys, std::string const& name, std::int64_t deleted,
+                              std::int64_t purge, json::object o) const {
+        o["recoveryId"] = vault_base(v) + (keys ? "/deletedkeys/" : "/deletedcertificates/") + name;
+        o["deletedDate"] = deleted;
+        o["scheduledPurgeDate"] = purge;
+        return o;
+    }
+
+    // DELETE /keys/{n}, /certificates/{n}: soft delete (a certificate takes its backing key and secret with it).
+    response delete_key_or_certificate(vault_state& v, bool keys, std::string const& name, std::string const& identity,
+                                       json::object const& claims) {
+        std::string const kind = keys ? "keys" : "certificates";
+        if (!allowed(identity, v, "delete", kind))
+            return forbidden(claims, v, "delete", kind);
+        if (!valid_object_name(name))
+            return kv_error(400, "BadParameter", "The request URI contains an invalid name: " + name);
+        std::int64_t const now = now_s();
+        std::int64_t const purge = now + 86400LL * v.recoverable_days;
+        if (keys) {
+            auto it = v.keys.find(lower(name));
+            if (it == v.keys.end())
+                return kc_not_found(true, name);
+            if (it->second.versions.back().managed)
+                return kv_error(403, "Forbidden", "Operation delete is not allowed on a managed key; delete the "
+                                                  "certificate " + it->second.name + " instead.");
+            key_entry e = std::move(it->second);
+            v.keys.erase(it);
+            e.deleted_date = now;
+            e.scheduled_purge = purge;
+            auto& d = v.deleted_keys[lower(name)] = std::move(e);
+            return json_response(200, deleted_json(v, true, d.name, now, purge,
+                                                   key_json(v, d, d.versions.back(), true, true)));
+        }
+        auto it = v.certificates.find(lower(name));
+        if (it == v.certificates.end())
+            return kc_not_found(false, name);
+        cert_entry e = std::move(it->second);
+        v.certificates.erase(it);
+        if (auto k = v.keys.find(lower(name)); k != v.keys.end()) {
+            e.backing_key = std::move(k->second);
+            v.keys.erase(k);
+        }
+        if (auto sec = v.secrets.find(lower(name)); sec != v.secrets.end()) {
+            e.backing_secret = std::move(sec->second);
+            v.secrets.erase(sec);
+        }
+        e.deleted_date = now;
+        e.scheduled_purge = purge;
+        auto& d = v.deleted_certificates[lower(name)] = std::move(e);
+        return json_response(200, deleted_json(v, false, d.name, now, purge,
+                                               cert_json(v, d, d.versions.back(), true, true)));
+    }
+
+    // /deletedkeys, /deletedcertificates: list, get, purge (204), recover.
+    response handle_deleted_key_or_certificate(http::verb method, vault_state& v, std::vector<std::string> const& segs,
+                                               params const& query, std::string const& api,
+                                               std::string const& identity, json::object const& claims) {
+        bool const keys = segs[0] == "deletedkeys";
+        std::string const kind = keys ? "keys" : "certificates";
+        std::string const name = segs.size() > 1 ? segs[1] : std::string();
+        auto need = [&](std::string const& perm) -> std::optional<response> {
+            if (!allowed(identity, v, perm, kind))
+                return forbidden(claims, v, perm, kind);
+            return std::nullopt;
+        };
+        if (name.empty()) {
+            if (method != http::verb::get)
+                return kv_error(405, "MethodNotAllowed", "The requested method is not allowed.");
+            if (auto f = need("list"))
+                return *f;
+            std::vector<json::value> items;
+            if (keys)
+                for (auto const& [k, e] : v.deleted_keys)
+                    items.emplace_back(deleted_json(v, true, e.name, e.deleted_date, e.scheduled_purge,
+                                                    key_json(v, e, e.versions.back(), false, false)));
+            else
+                for (auto const& [k, e] : v.deleted_certificates)
+                    items.emplace_back(deleted_json(v, false, e.name, e.deleted_date, e.scheduled_purge,
+                                                    cert_json(v, e, e.versions.back(), false, false)));
+            return page(items, v, segs[0], query, api);
+        }
+        if (!valid_object_name(name))
+            return kv_error(400, "BadParameter", "The request URI contains an invalid name: " + name);
+        bool const recover = segs.size() == 3 && segs[2] == "recover" && method == http::verb::post;
+        if (!recover && segs.size() != 2)
+            return kv_error(404, "NotFound", "The requested operation is not supported by the mock.");
+        std::string const key = lower(name);
+        bool const present = keys ? v.deleted_keys.contains(key) : v.deleted_certificates.contains(key);
+        if (recover) {
+            if (auto f = need("recover"))
+                return *f;
+            if (!present)
+                return kc_deleted_not_found(keys, name);
+            if (keys) {
+                key_entry e = std::move(v.deleted_keys[key]);
+                v.deleted_keys.erase(key);
+                e.deleted_date = e.scheduled_purge = 0;
+                auto& r = v.keys[key] = std::move(e);
+                return json_response(200, key_json(v, r, r.versions.back(), true, true));
+            }
+            cert_entry e = std::move(v.deleted_certificates[key]);
+            v.deleted_certificates.erase(key);
+            if (e.backing_key)
+                v.keys[key] = std::move(*e.backing_key);
+            if (e.backing_secret)
+                v.secrets[key] = std::move(*e.backing_secret);
+            e.backing_key.reset();
+            e.backing_secret.reset();
+            e.deleted_date = e.scheduled_purge = 0;
+            auto& r = v.certificates[key] = std::move(e);
+            return json_response(200, cert_json(v, r, r.versions.back(), true, true));
+        }
+        if (method == http::verb::get) {
+            if (auto f = need("get"))
+                return *f;
+            if (!present)
+                return kc_deleted_not_found(keys, name);
+            if (keys) {
+                auto const& e = v.deleted_keys.at(key);
+                return json_response(200, deleted_json(v, true, e.name, e.deleted_date, e.scheduled_purge,
+                                                       key_json(v, e, e.versions.back(), true, true)));
+            }
+            auto const& e = v.deleted_certificates.at(key);
+            return json_response(200, deleted_json(v, false, e.name, e.deleted_date, e.scheduled_purge,
+                                                   cert_json(v, e, e.versions.back(), true, true)));
+        }
+        if (method == http::verb::delete_) {
+            if (auto f = need("purge"))
+                return *f;
+            if (!present)
+                return kc_deleted_not_found(keys, name);
+            if (keys)
+                v.deleted_keys.erase(key);
+            else
+                v.deleted_certificates.erase(key);
+            response r;
+            r.result(204);
+            return r;
+        }
+        return kv_error(405, "MethodNotAllowed", "The requested method is not allowed.");
+    }
+
+    // Keys and certificates: get (latest or by version), list, list versions,
+    // and a certificate's policy. Creation, import and deletion are not mocked.
+    response handle_read_only(http::verb method, vault_state const& v, std::vector<std::string> const& segs,
+                              params const& query, std::string const& api, std::string const& identity,
+                              json::object const& claims) const {
+        bool const keys = segs[0] == "keys";
+        std::string const kind = keys ? "keys" : "certificates";
+        std::string const what = keys ? "key" : "certificate";
+        auto nf = [&](std::string const& id) {
+            return kv_error(404, keys ? "KeyNotFound" : "CertificateNotFound",
+                            "A " + what + " with (name/id) " + id + " was not found in this key vault. If you recently "
+                            "deleted this " + what + " you may be able to recover it using the correct recovery "
+                            "command. For help resolving this issue, please see "
+                            "https://go.microsoft.com/fwlink/?linkid=2125182");
+        };
+        if (method != http::verb::get)
+            return kv_error(405, "MethodNotAllowed",
+                            "The mock serves " + kind + " read-only apart from import (get, list, list versions).");
+        std::string const name = segs.size() > 1 ? segs[1] : std::string();
+        std::string version = segs.size() > 2 ? segs[2] : std::string();
+        if (version == "/")
+            version.clear();
+        if (segs.size() > 3)
+            return kv_error(404, "NotFound", "The requested operation is not supported by the mock.");
+        std::string const base = vault_base(v) + "/" + kind + "/";
+        auto key_item = [&](key_entry const& e, key_version const& kv, bool with_version, bool full) {
+            return key_json(v, e, kv, with_version, full);
+        };
+        auto cert_item = [&](cert_entry const& e, cert_version const& cv, bool with_version, bool full) {
+            return cert_json(v, e, cv, with_version, full);
+        };
+        if (name.empty()) {
+            if (!allowed(identity, v, "list", kind))
+                return forbidden(claims, v, "list", kind);
+            std::vector<json::value> items;
+            if (keys)
+                for (auto const& [k, e] : v.keys)
+                    items.emplace_back(key_item(e, e.versions.back(), false, false));
+            else
+                for (auto const& [k, e] : v.certificates)
+                    items.emplace_back(cert_item(e, e.versions.back(), false, false));
+            return page(items, v, kind, query, api);
+        }
+        if (!valid_object_name(name))
+            return kv_error(400, "BadParameter", "The request URI contains an invalid name: " + name);
+        bool const listing = version == "versions";
+        bool const policy = !keys && version == "policy";
+        if (!listing && !policy && !version.empty() && !valid_version(version))
+            return nf(name + "/" + version);
+        if (!allowed(identity, v, listing ? "list" : "get", kind))
+            return forbidden(claims, v, listing ? "list" : "get", kind);
+        std::string const id = version.empty() || listing || policy ? name : name + "/" + version;
+        if (keys) {
+            auto it = v.keys.find(lower(name));
+            if (it == v.keys.end())
+                return nf(id);
+            key_entry const& e = it->second;
+            if (listing) {
+                std::vector<json::value> items;
+                for (auto const& kv : e.versions)
+                    items.emplace_back(key_item(e, kv, true, false));
+                return page(items, v, "keys/" + e.name + "/versions", query, api);
+            }
+            for (auto const& kv : e.versions)
+                if (version.empty() ? &kv == &e.versions.back() : kv.version == lower(version))
+                    return json_response(200, key_item(e, kv, true, true));
+            return nf(id);
+        }
+        auto it = v.certificates.find(lower(name));
+        if (it == v.certificates.end())
+            return nf(id);
+        cert_entry const& e = it->second;
+        if (listing) {
+            std::vector<json::value> items;
+            for (auto const& cv : e.versions)
+                items.emplace_back(cert_item(e, cv, true, false));
+            return page(items, v, "certificates/" + e.name + "/versions", query, api);
+        }
+        if (policy) {
+            json::object p = e.versions.back().policy;
+            p["id"] = base + e.name + "/policy";
+            return json_response(200, p);
+        }
+        for (auto const& cv : e.versions)
+            if (version.empty() ? &cv == &e.versions.back() : cv.version == lower(version))
+                return json_response(200, cert_item(e, cv, true, true));
+        return nf(id);
+    }
+
     static void decorate_vault(response& r, request const& req) {
         r.set(http::field::cache_control, "no-cache");
         r.set(http::field::pragma, "no-cache");
@@ -1833,15 +2660,21 @@ struct server::impl {
             return action::hang();
         }
         response r;
-        if (f && f->kind == "status") {
-            r = fault_status(*f, rec.service);
-        } else if (rec.service == "imds") {
-            r = handle_imds(req, rec);
-        } else if (rec.service == "vault") {
-            r = handle_vault(req, vault, rec);
-            decorate_vault(r, req);
-        } else {
-            r = handle_aad(req, rec);
+        try {
+            if (f && f->kind == "status") {
+                r = fault_status(*f, rec.service);
+            } else if (rec.service == "imds") {
+                r = handle_imds(req, rec);
+            } else if (rec.service == "vault") {
+                r = handle_vault(req, vault, rec);
+                decorate_vault(r, req);
+            } else {
+                r = handle_aad(req, rec);
+            }
+        } catch (std::exception const& e) {
+            // A bug in the mock: answer (and log) a 500 rather than let it look like a service behaviour.
+            r = json_response(500, json::object{{"error", json::object{{"code", "MockInternalError"},
+                                                                        {"message", e.what()}}}});
         }
         rec.status = r.result_int();
         if (f && (f->kind == "reset" || f->kind == "truncate")) {
@@ -1939,6 +2772,25 @@ struct server::impl {
                 return reply(400, json::object{{"error", e.what()}});
             }
         }
+        if ((path == "/issuers" || path == "/federated-credentials" || path == "/throttle") &&
+            req.method() == http::verb::post) {
+            json::error_code ec;
+            json::value doc = json::parse(req.body(), ec);
+            if (ec || !doc.is_object())
+                return reply(400, json::object{{"error", "body must be a JSON object"}});
+            try {
+                std::lock_guard lock(mutex);
+                if (path == "/issuers")
+                    add_issuer(doc.as_object());
+                else if (path == "/throttle")
+                    set_throttle(doc.as_object());
+                else
+                    add_federated_credential(doc.as_object());
+            } catch (std::exception const& e) {
+                return reply(400, json::object{{"error", e.what()}});
+            }
+            return reply(200, json::object{{"ok", true}});
+        }
         if (path == "/faults" && req.method() == http::verb::delete_) {
             std::lock_guard lock(mutex);
             faults.clear();
@@ -1985,6 +2837,20 @@ server::server(options opts) : impl_(std::make_unique<impl>()) {
         m.tls_dir = opts.tls_dir;
         std::filesystem::create_directories(m.tls_dir);
     }
+    try {
+        start(opts);
+    } catch (...) {
+        stop();
+        if (m.own_tls_dir) {
+            std::error_code ec;
+            std::filesystem::remove_all(m.tls_dir, ec);
+        }
+        throw;
+    }
+}
+
+void server::start(options const& opts) {
+    impl& m = *impl_;
     auto ca = pki::authority::generate("esx mock Azure CA");
     auto leaf = ca.issue_server({"localhost", "*." + m.suffix, m.suffix}, {"127.0.0.1"}, std::chrono::hours(24 * 30));
     m.ca_pem = ca.cert_pem();
@@ -1997,6 +2863,7 @@ server::server(options opts) : impl_(std::make_unique<impl>()) {
     tls.cert_pem = leaf.cert_pem;
     tls.key_pem = leaf.key_pem;
     impl* self = &m;
+    std::exception_ptr failed;
     {
         // Handlers take the mutex, so ports are published under it too.
         std::lock_guard lock(m.mutex);
@@ -2009,6 +2876,29 @@ server::server(options opts) : impl_(std::make_unique<impl>()) {
         m.port = m.main_server->port();
         m.imds_port = m.imds_server->port();
         m.control_port = m.control_server->port();
+        // Fixed ports: a forwarder in front of the ephemeral listener; URLs name the fixed port.
+        auto front = [](unsigned short wanted, unsigned short& port, std::unique_ptr<esx::mocks::tcp_forwarder>& fw) {
+            if (wanted == 0)
+                return;
+            try {
+                fw = std::make_unique<esx::mocks::tcp_forwarder>(wanted, port);
+            } catch (std::exception const& e) {
+                throw std::runtime_error("cannot listen on 127.0.0.1:" + std::to_string(wanted) + ": " + e.what());
+            }
+            port = fw->port();
+        };
+        try {
+            front(opts.port, m.port, m.main_forwarder);
+            front(opts.imds_port, m.imds_port, m.imds_forwarder);
+            front(opts.control_port, m.control_port, m.control_forwarder);
+        } catch (...) {
+            failed = std::current_exception();
+        }
+    }
+    if (failed) {
+        // Outside the lock: a handler already waiting for it must finish before its thread can be joined.
+        stop();
+        std::rethrow_exception(failed);
     }
 }
 
@@ -2021,7 +2911,10 @@ server::~server() {
 }
 
 void server::stop() {
-    // Each scripted_server::stop() is idempotent and joins its thread.
+    // Each stop() is idempotent and joins its thread; forwarders first.
+    for (auto* f : {impl_->main_forwarder.get(), impl_->imds_forwarder.get(), impl_->control_forwarder.get()})
+        if (f)
+            f->stop();
     for (auto* s : {impl_->main_server.get(), impl_->imds_server.get(), impl_->control_server.get()})
         if (s)
             s->stop();
@@ -2071,6 +2964,34 @@ void server::add_fault(std::string const& fault_json) {
     fault f = impl_->parse_fault(fault_json);
     std::lock_guard lock(impl_->mutex);
     impl_->faults.push_back(f);
+}
+
+namespace {
+json::object parse_object(std::string const& text, char const* what) {
+    json::error_code ec;
+    json::value v = json::parse(text, ec);
+    if (ec || !v.is_object())
+        throw std::invalid_argument(std::string(what) + ": not a JSON object");
+    return v.as_object();
+}
+}  // namespace
+
+void server::add_issuer(std::string const& issuer_json) {
+    json::object o = parse_object(issuer_json, "issuer");
+    std::lock_guard lock(impl_->mutex);
+    impl_->add_issuer(o);
+}
+
+void server::add_federated_credential(std::string const& credential_json) {
+    json::object o = parse_object(credential_json, "federated credential");
+    std::lock_guard lock(impl_->mutex);
+    impl_->add_federated_credential(o);
+}
+
+void server::set_throttle(std::string const& throttle_json) {
+    json::object o = parse_object(throttle_json, "throttle");
+    std::lock_guard lock(impl_->mutex);
+    impl_->set_throttle(o);
 }
 
 void server::clear_faults() {

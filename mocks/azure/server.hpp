@@ -28,6 +28,12 @@ struct options {
     // Where ca.pem, server.pem and server-key.pem are written. Empty: a fresh
     // directory under the system temporary directory, removed by the destructor.
     std::filesystem::path tls_dir;
+    // Fixed loopback ports; 0 (the default) picks free ones. A fixed port is
+    // served through a tcp_forwarder (mocks/common) in front of the listener,
+    // and construction throws if the port cannot be bound.
+    unsigned short port = 0;          // Entra ID + Key Vault
+    unsigned short imds_port = 0;
+    unsigned short control_port = 0;
 };
 
 // One line of the request log.
@@ -81,11 +87,22 @@ public:
     // std::invalid_argument when it is malformed.
     void add_fault(std::string const& fault_json);
     void clear_faults();
+    // Registers (or replaces) an OIDC issuer's JWKS for federated credentials,
+    // as POST /issuers does: {"issuer": "...", "jwks": {"keys": [...]}}.
+    void add_issuer(std::string const& issuer_json);
+    // Adds a federated credential to a service principal, as POST
+    // /federated-credentials does: {"client_id", "issuer", "subject", "audiences"}.
+    void add_federated_credential(std::string const& credential_json);
+    // Changes a vault's rate limit, as POST /throttle does:
+    // {"vault", "limit", "window_seconds", "retry_after"}.
+    void set_throttle(std::string const& throttle_json);
 
     // Stops every listener and joins their threads. Idempotent.
     void stop();
 
 private:
+    void start(options const& opts);  // the constructor's work after the seed and the TLS directory
+
     struct impl;
     std::unique_ptr<impl> impl_;
 };

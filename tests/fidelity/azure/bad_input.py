@@ -9,30 +9,15 @@
 import base64
 import http.client
 import json
-import os
-import signal
 import socket
 import ssl
-import subprocess
 import sys
-import tempfile
-import traceback
 import urllib.parse
 
+import harness
+from harness import check
+
 MOCK, SEED = sys.argv[1], sys.argv[2]
-failures = []
-passed = 0
-
-
-def check(cond, what):
-    global passed
-    if cond:
-        passed += 1
-    else:
-        failures.append(what)
-        print("FAIL:", what, flush=True)
-
-
 class Client:
     def __init__(self, info):
         self.info = info
@@ -327,30 +312,7 @@ def run(info):
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="esx-badinput-azure-")
-    proc = subprocess.Popen([MOCK, "--seed", SEED, "--tls-dir", os.path.join(tmp, "tls")], stdout=subprocess.PIPE,
-                            text=True)
-    try:
-        line = proc.stdout.readline()
-        if not line:
-            print("FAIL: esx-mock-azure printed nothing (exit %s)" % proc.wait())
-            return 1
-        try:
-            run(json.loads(line))
-        except Exception:
-            traceback.print_exc()
-            failures.append("unexpected exception")
-        check(proc.poll() is None, "server still running")
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            rc = proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            rc = "hung after SIGTERM"
-    check(rc == 0, "mock exits 0 on SIGTERM (got %s)" % rc)
-    print("%d checks passed, %d failed" % (passed, len(failures)))
-    return 1 if failures else 0
+    return harness.run_against_mock(MOCK, SEED, run)
 
 
 if __name__ == "__main__":

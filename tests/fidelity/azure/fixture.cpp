@@ -106,10 +106,53 @@ BOOST_FIXTURE_TEST_CASE(token_then_secret, esx::mocks::azure::fixture) {
     BOOST_TEST(azure.requests().empty());
 }
 
+BOOST_AUTO_TEST_CASE(expired_token_gets_the_challenge) {
+    // token_lifetime -60: every token is issued already expired.
+    esx::mocks::azure::options opts;
+    opts.seed_json = R"({"token_lifetime": -60, "tenants": ["t"],
+                         "service_principals": [{"client_id": "c", "secrets": ["s"]}],
+                         "vaults": [{"name": "kv", "secrets": [{"name": "a", "versions": [{"value": "b"}]}]}],
+                         "access": [{"identity": "c", "vault": "kv", "secrets": ["get"]}]})";
+    esx::mocks::azure::server azure(opts);
+    std::string const port = std::to_string(azure.port());
+    auto token = https(azure, "localhost", http::verb::post, "/t/oauth2/v2.0/token",
+                       "grant_type=client_credentials&client_id=c&client_secret=s&scope=https://vault.esx.test/.default",
+                       "application/x-www-form-urlencoded");
+    BOOST_TEST_REQUIRE(token.result_int() == 200u);
+    std::string const access(json::parse(token.body()).at("access_token").as_string());
+    auto res = https(azure, "kv.vault.esx.test", http::verb::get, "/secrets/a?api-version=7.6", {}, {}, access);
+    BOOST_TEST(res.result_int() == 401u);
+    BOOST_TEST(std::string(res[http::field::www_authenticate]).find("authorization=\"https://127.0.0.1:" + port + "/t\"") !=
+               std::string::npos);
+    BOOST_TEST(json::parse(res.body()).at("error").at("message").as_string() == "The access token has expired.");
+}
+
+BOOST_FIXTURE_TEST_CASE(throttle_set_at_run_time, esx::mocks::azure::fixture) {
+    std::string const port = std::to_string(azure.port());
+    auto token = https(azure, "127.0.0.1", http::verb::post, "/esx-tenant/oauth2/v2.0/token",
+                       "grant_type=client_credentials&client_id=esx-client&client_secret=esx-secret&scope=https://"
+                       "vault.esx.test:" + port + "/.default",
+                       "application/x-www-form-urlencoded");
+    std::string const access(json::parse(token.body()).at("access_token").as_string());
+    azure.set_throttle(R"({"vault": "v1", "limit": 2, "window_seconds": 600, "retry_after": 9})");
+    for (int i = 0; i < 2; ++i)
+        BOOST_TEST(https(azure, "v1.vault.esx.test", http::verb::get, "/secrets/hello?api-version=7.3", {}, {}, access)
+                       .result_int() == 200u);
+    auto res = https(azure, "v1.vault.esx.test", http::verb::get, "/secrets/hello?api-version=7.3", {}, {}, access);
+    BOOST_TEST(res.result_int() == 429u);
+    BOOST_TEST(std::string(res[http::field::retry_after]) == "9");
+    BOOST_TEST(json::parse(res.body()).at("error").at("code").as_string() == "Throttled");
+    BOOST_CHECK_THROW(azure.set_throttle(R"({"vault": "nope"})"), std::runtime_error);
+}
+
 BOOST_AUTO_TEST_CASE(invalid_seed_is_rejected) {
-    BOOST_CHECK_THROW(esx::mocks::azure::server(esx::mocks::azure::options{"{\"tenants\": []}", {}}),
-                      std::runtime_error);
-    BOOST_CHECK_THROW(esx::mocks::azure::server(esx::mocks::azure::options{"not json", {}}), std::runtime_error);
+    esx::mocks::azure::options opts;
+    opts.seed_json = R"({"tenants": []})";
+    BOOST_CHECK_THROW(esx::mocks::azure::server{opts}, std::runtime_error);
+    opts.seed_json = "not json";
+    BOOST_CHECK_THROW(esx::mocks::azure::server{opts}, std::runtime_error);
+    opts.seed_json = R"({"tenants": ["t"], "vaults": [{"name": "kv", "secrets": [{"name": "bad_name", "versions": [{"value": "x"}]}]}]})";
+    BOOST_CHECK_THROW(esx::mocks::azure::server{opts}, std::runtime_error);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

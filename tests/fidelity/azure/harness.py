@@ -2,6 +2,7 @@
 # talk to the control endpoint, resolve *.<vault_suffix> to 127.0.0.1.
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -87,6 +88,7 @@ def run_against_mock(mock, seed_path, body):
         except subprocess.TimeoutExpired:
             proc.kill()
             rc = "hung after SIGTERM"
+        shutil.rmtree(tmp, ignore_errors=True)
     check(rc == 0, "mock exits 0 on SIGTERM (got %s)" % rc)
     print("%d checks passed, %d failed" % (passed, len(failures)))
     return 1 if failures else 0

@@ -15,6 +15,7 @@ import datetime
 import hashlib
 import json
 import os
+import shutil
 import sys
 import tempfile
 
@@ -32,8 +33,8 @@ try:
     from azure.identity import (CertificateCredential, ClientAssertionCredential, ClientSecretCredential,
                                 ManagedIdentityCredential)
     import jwt
-    from azure.keyvault.certificates import CertificateClient
-    from azure.keyvault.keys import KeyClient
+    from azure.keyvault.certificates import CertificateClient, CertificateContentType, CertificatePolicy
+    from azure.keyvault.keys import JsonWebKey, KeyClient
     from azure.keyvault.secrets import SecretClient
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
@@ -232,7 +233,74 @@ def run(info, cert_file, rogue_file):
                   "does not have keys get permission on key vault 'v1;location=eastus'", "reader may not get keys",
                   status=403)
 
+    imports(keys, certs, secrets)
+    deletions(keys, certs, secrets)
     workload_identity(info, ca, authority, tenant, v1, os.path.dirname(cert_file))
+
+
+def deletions(keys, certs, secrets):
+    deleted = keys.begin_delete_key("imported-rsa", _polling_interval=0).result()
+    check(deleted.name == "imported-rsa" and deleted.recovery_id.endswith("/deletedkeys/imported-rsa") and
+          deleted.deleted_date is not None, "delete key")
+    expect_raises(ResourceNotFoundError, lambda: keys.get_key("imported-rsa"), "A key with (name/id) imported-rsa",
+                  "deleted key is gone", status=404)
+    check(keys.get_deleted_key("imported-rsa").name == "imported-rsa", "get deleted key")
+    check([k.name for k in keys.list_deleted_keys()] == ["imported-rsa"], "list deleted keys")
+    expect_raises(HttpResponseError, lambda: keys.import_key("imported-rsa", JsonWebKey(kty="RSA", n=b"\x01" * 256,
+                                                                                        e=b"\x01\x00\x01")),
+                  "is currently in a deleted but recoverable state", "import over a soft-deleted key", status=409)
+    keys.begin_recover_deleted_key("imported-rsa", _polling_interval=0).wait()
+    check(keys.get_key("imported-rsa").properties.tags == {"origin": "test"}, "recovered key")
+    keys.begin_delete_key("imported-rsa", _polling_interval=0).wait()
+    keys.purge_deleted_key("imported-rsa")
+    expect_raises(ResourceNotFoundError, lambda: keys.get_deleted_key("imported-rsa"), "Deleted Key not found",
+                  "purged key", status=404)
+    expect_raises(HttpResponseError, lambda: keys.begin_delete_key("tls-cert", _polling_interval=0),
+                  "not allowed on a managed key", "a certificate's key cannot be deleted alone", status=403)
+
+    dc = certs.begin_delete_certificate("imported-pem", _polling_interval=0).result()
+    check(dc.name == "imported-pem" and dc.recovery_id.endswith("/deletedcertificates/imported-pem"),
+          "delete certificate")
+    expect_raises(ResourceNotFoundError, lambda: secrets.get_secret("imported-pem"), "imported-pem",
+                  "the certificate's secret goes with it", status=404)
+    expect_raises(ResourceNotFoundError, lambda: keys.get_key("imported-pem"), "imported-pem",
+                  "the certificate's key goes with it", status=404)
+    check(certs.get_deleted_certificate("imported-pem").name == "imported-pem", "get deleted certificate")
+    check([c.name for c in certs.list_deleted_certificates()] == ["imported-pem"], "list deleted certificates")
+    certs.begin_recover_deleted_certificate("imported-pem", _polling_interval=0).wait()
+    check("BEGIN CERTIFICATE" in secrets.get_secret("imported-pem").value, "recovered certificate's secret is back")
+    certs.begin_delete_certificate("imported-pem", _polling_interval=0).wait()
+    certs.purge_deleted_certificate("imported-pem")
+    expect_raises(ResourceNotFoundError, lambda: certs.get_deleted_certificate("imported-pem"),
+                  "Deleted Certificate not found", "purged certificate", status=404)
+
+
+def imports(keys, certs, secrets):
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    n = rsa_key.private_numbers()
+    to_bytes = lambda i: i.to_bytes((i.bit_length() + 7) // 8, "big")  # noqa: E731
+    jwk = JsonWebKey(kty="RSA", n=to_bytes(n.public_numbers.n), e=to_bytes(n.public_numbers.e), d=to_bytes(n.d),
+                     p=to_bytes(n.p), q=to_bytes(n.q))
+    imported = keys.import_key("imported-rsa", jwk, tags={"origin": "test"})
+    check(imported.key.n == to_bytes(n.public_numbers.n) and imported.key.d is None, "import_key keeps the public part")
+    check(keys.get_key("imported-rsa").properties.tags == {"origin": "test"}, "imported key readable")
+
+    both, cert_pem = make_cert("imported.example.test")
+    cert = x509.load_pem_x509_certificate(cert_pem)
+    key = serialization.load_pem_private_key(both, None)
+    pfx = pkcs12.serialize_key_and_certificates(b"imported", key, cert, None, serialization.NoEncryption())
+    c = certs.import_certificate("imported-pfx", pfx, tags={"origin": "pfx"})
+    check(bytes(c.cer) == cert.public_bytes(serialization.Encoding.DER), "import_certificate (PKCS#12)")
+    check(certs.get_certificate("imported-pfx").properties.tags == {"origin": "pfx"}, "imported certificate readable")
+    backing = secrets.get_secret("imported-pfx")
+    check(backing.properties.content_type == "application/x-pkcs12", "imported PKCS#12 backing secret")
+    policy = CertificatePolicy(issuer_name="Unknown", subject="CN=imported.example.test",
+                               content_type=CertificateContentType.pem)
+    c = certs.import_certificate("imported-pem", both, policy=policy)
+    check(bytes(c.cer) == cert.public_bytes(serialization.Encoding.DER), "import_certificate (PEM)")
+    check("BEGIN CERTIFICATE" in secrets.get_secret("imported-pem").value, "imported PEM backing secret")
+    expect_raises(HttpResponseError, lambda: certs.import_certificate("bad-import", b"not a certificate"),
+                  "PFX content could not be read", "importing garbage", status=400)
 
 
 def main():
@@ -256,7 +324,10 @@ def main():
     seed_file = os.path.join(tmp, "seed.json")
     with open(seed_file, "w") as f:
         json.dump(seed, f)
-    return harness.run_against_mock(MOCK, seed_file, lambda info: run(info, cert_file, rogue_file))
+    try:
+        return harness.run_against_mock(MOCK, seed_file, lambda info: run(info, cert_file, rogue_file))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
