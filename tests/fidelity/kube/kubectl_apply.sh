@@ -66,5 +66,27 @@ expect_match "finalizer keeps the object with a deletionTimestamp" '^[0-9TZ:-]+$
 kubectl patch es example-external-secret --type=json -p '[{"op":"remove","path":"/metadata/finalizers"}]' >/dev/null
 expect_match "removing the finalizer completes the delete" 'NotFound' "$(kubectl get es example-external-secret 2>&1 || true)"
 
+# Server-side apply ownership: another manager's change conflicts unless forced.
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ssa}\ndata: {a: "1", b: "2"}\n' > "$WORK/ssa1.yaml"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ssa}\ndata: {a: "9", b: "2"}\n' > "$WORK/ssa2.yaml"
+expect_eq "SSA create" "configmap/ssa serverside-applied" "$(kubectl apply --server-side -f "$WORK/ssa1.yaml" 2>&1)"
+expect_match "SSA conflict with another manager" '^error: Apply failed with 1 conflict: conflict with "kubectl" using v1: \.data\.a$' "$(kubectl apply --server-side --field-manager=other -f "$WORK/ssa2.yaml" 2>&1 | head -1 || true)"
+expect_eq "SSA --force-conflicts" "configmap/ssa serverside-applied" "$(kubectl apply --server-side --field-manager=other --force-conflicts -f "$WORK/ssa2.yaml" 2>&1)"
+expect_eq "forced value and ownership" '9 kubectl other' "$(kubectl get cm ssa -o jsonpath='{.data.a} {.metadata.managedFields[*].manager}' --show-managed-fields)"
+
+# Non-apply writers own what they set ("Update" managers); apply conflicts with them too.
+kubectl create configmap upd --from-literal=a=1 >/dev/null
+expect_eq "create records an Update manager" "kubectl-create:Update" "$(kubectl get cm upd --show-managed-fields -o jsonpath='{.metadata.managedFields[0].manager}:{.metadata.managedFields[0].operation}')"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: upd}\ndata: {a: "2"}\n' > "$WORK/upd.yaml"
+expect_match "SSA conflicts with an Update manager" '^error: Apply failed with 1 conflict: conflict with "kubectl-create" using v1: \.data\.a$' "$(kubectl apply --server-side -f "$WORK/upd.yaml" 2>&1 | head -1 || true)"
+expect_eq "SSA --force-conflicts takes it over" "configmap/upd serverside-applied 2" "$(kubectl apply --server-side --force-conflicts -f "$WORK/upd.yaml" 2>&1) $(kubectl get cm upd -o jsonpath='{.data.a}')"
+
+# Foreground cascade: dependents go first, then the owner.
+kubectl create secret generic fg --from-literal=a=b >/dev/null
+ssa_uid=$(kubectl get cm ssa -o jsonpath='{.metadata.uid}')
+kubectl patch secret fg --type=merge -p "{\"metadata\":{\"ownerReferences\":[{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"name\":\"ssa\",\"uid\":\"$ssa_uid\",\"blockOwnerDeletion\":true}]}}" >/dev/null
+expect_eq "delete --cascade=foreground" 'configmap "ssa" deleted' "$(kubectl delete cm ssa --cascade=foreground 2>&1)"
+expect_match "foreground dependent collected" 'NotFound' "$(kubectl get secret fg 2>&1 || true)"
+
 expect_eq "delete CRD" 'customresourcedefinition.apiextensions.k8s.io "externalsecrets.external-secrets.io" deleted' "$(kubectl delete crd externalsecrets.external-secrets.io 2>&1)"
 expect_match "resource gone from discovery" "doesn't have a resource type|the server doesn't have" "$(kubectl get externalsecrets.external-secrets.io 2>&1 || true)"

@@ -8,6 +8,11 @@
 . "$(dirname "$0")/lib.sh" "$1"
 
 expect_match "kubectl runs the 1.31 client" 'Server Version: v1\.31\.0' "$(kubectl version 2>&1)"
+control DELETE /requests >/dev/null
+kubectl get secrets >/dev/null 2>&1
+expect_eq "aggregated discovery: kubectl needs /api and /apis only" "GET /version,GET /api,GET /apis,GET /api/v1/namespaces/default/secrets," \
+    "$(control GET /requests | /usr/bin/python3 -c 'import json,sys; print("".join(r["method"] + " " + r["path"] + "," for r in json.load(sys.stdin)))')"
+expect_eq "auth can-i (SelfSubjectAccessReview)" "yes" "$(kubectl auth can-i delete secrets 2>&1)"
 expect_match "get ns (table)" '^default +Active +[0-9]+s' "$(kubectl get ns 2>&1 | grep ^default)"
 
 expect_eq "create secret generic" "secret/gen created" "$(kubectl create secret generic gen --from-literal=a=b --from-literal=c=d 2>&1)"
