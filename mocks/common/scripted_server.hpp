@@ -225,8 +225,12 @@ private:
                          [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                              if (!ec)
                                  self->on_request();
-                             // A read error (client closed, malformed request, body too
-                             // large) just drops the connection.
+                             else if (ec == http::error::body_limit)
+                                 self->refuse(http::status::payload_too_large);
+                             else if (ec == http::error::header_limit)
+                                 self->refuse(http::status::request_header_fields_too_large);
+                             // Any other read error (client closed, malformed request) just
+                             // drops the connection.
                          });
     }
 
@@ -247,6 +251,18 @@ private:
             a = handler_failed("unknown exception");
         }
         perform(std::move(a));
+    }
+
+    // Over a size limit the request cannot be handed to the handler; answer with the status
+    // an HTTP front end uses (413 or 431) and close, as servers do after an unread body.
+    void refuse(http::status status) {
+        http::response<http::string_body> r{status, 11};
+        r.set(http::field::content_type, "text/plain; charset=utf-8");
+        r.body() = std::string(http::obsolete_reason(status)) + "\n";
+        r.keep_alive(false);
+        r.prepare_payload();
+        keep_alive_ = false;
+        perform(action::respond(std::move(r)));
     }
 
     static action handler_failed(char const* what) {
