@@ -869,6 +869,16 @@ struct server::impl {
         suffix = lower(str_field(root, "vault_suffix", suffix));
         if (auto t = int_field(root, "token_lifetime"))
             token_lifetime = *t;
+        // Faults in force from the first request (the control endpoint adds more at run time).
+        std::size_t fault_index = 0;
+        for (auto const& f : arr_field(root, "faults")) {
+            try {
+                faults.push_back(parse_fault(json::serialize(f)));
+            } catch (std::invalid_argument const& e) {
+                throw std::runtime_error("seed: faults[" + std::to_string(fault_index) + "]: " + e.what());
+            }
+            ++fault_index;
+        }
         for (auto const& t : arr_field(root, "tenants")) {
             if (t.is_string())
                 tenants.emplace_back(t.as_string());

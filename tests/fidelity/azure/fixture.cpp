@@ -106,6 +106,29 @@ BOOST_FIXTURE_TEST_CASE(token_then_secret, esx::mocks::azure::fixture) {
     BOOST_TEST(azure.requests().empty());
 }
 
+BOOST_AUTO_TEST_CASE(faults_from_the_seed_apply_from_the_first_request) {
+    esx::mocks::azure::options opts;
+    opts.seed_json = R"({"tenants": ["t"],
+                         "service_principals": [{"client_id": "c", "secrets": ["s"]}],
+                         "vaults": [{"name": "kv"}],
+                         "faults": [{"target": "aad", "kind": "status", "status": 503, "count": 2}]})";
+    esx::mocks::azure::server s(opts);
+    std::string const form = "grant_type=client_credentials&client_id=c&client_secret=s&scope=https%3A%2F%2F"
+                             "vault.esx.test%3A" + std::to_string(s.port()) + "%2F.default";
+    auto token = [&] {
+        return https(s, "localhost", http::verb::post, "/t/oauth2/v2.0/token", form,
+                     "application/x-www-form-urlencoded").result_int();
+    };
+    BOOST_TEST(token() == 503u);
+    BOOST_TEST(token() == 503u);
+    BOOST_TEST(token() == 200u);
+
+    opts.seed_json = R"({"faults": [{"kind": "explode"}]})";
+    BOOST_CHECK_EXCEPTION(esx::mocks::azure::server bad(opts), std::runtime_error, [](std::runtime_error const& e) {
+        return std::string(e.what()).find("seed: faults[0]") != std::string::npos;
+    });
+}
+
 BOOST_AUTO_TEST_CASE(expired_token_gets_the_challenge) {
     // token_lifetime -60: every token is issued already expired.
     esx::mocks::azure::options opts;
