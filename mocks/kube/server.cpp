@@ -11,6 +11,7 @@
 //   7. connections (TLS + plain), watch streaming, control endpoint
 //   8. server: listeners, PKI, kubeconfig, wiring
 #include "server.hpp"
+#include "yaml_json.hpp"
 
 #include "mocks/common/pki.hpp"
 
@@ -2217,6 +2218,18 @@ private:
             throw make_error(415, "UnsupportedMediaType",
                              "the body of the request was in an unknown format - accepted media types include: "
                              "application/json, application/yaml");
+        if (ct == "application/yaml") {
+            json::value v;
+            try {
+                v = yaml_to_json(req.body());
+            } catch (std::runtime_error const& e) {
+                throw bad_request(std::string("error converting YAML to JSON: ") + e.what());
+            }
+            if (!v.is_object())
+                throw bad_request(ri.kind + " in version \"" + ri.version + "\" cannot be handled as a " + ri.kind +
+                                  ": the body is not an object");
+            return std::move(v.as_object());
+        }
         return parse_json_object(req.body(), ri, name);
     }
 
@@ -2226,7 +2239,7 @@ private:
         if (ec || !v.is_object())
             throw bad_request(ri.kind + " in version \"" + ri.version + "\" cannot be handled as a " + ri.kind +
                               ": " + (ec ? "invalid JSON: " + ec.message() : "the body is not a JSON object") +
-                              " (this mock accepts JSON bodies; YAML is not supported)");
+                              "");
         return std::move(v.as_object());
     }
 
@@ -2734,8 +2747,17 @@ private:
             throw make_error(415, "UnsupportedMediaType",
                              "the body of the request was in an unknown format - accepted media types include: "
                              "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml");
+        if (ec && ct == "application/apply-patch+yaml") {
+            // Apply configurations may be YAML (JSON is the subset kubectl sends).
+            try {
+                body = yaml_to_json(req.body());
+                ec = {};
+            } catch (std::runtime_error const& e) {
+                throw bad_request(std::string("error decoding YAML: ") + e.what());
+            }
+        }
         if (ec)
-            throw bad_request("error decoding patch: " + ec.message() + " (this mock accepts JSON patch bodies only)");
+            throw bad_request("error decoding patch: " + ec.message());
         if (ct == "application/apply-patch+yaml")
             return apply(std::move(body), q, rt, dry);
         json::object const old = live(rt);

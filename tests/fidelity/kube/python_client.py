@@ -359,12 +359,25 @@ def control_and_bad_input(m):
     check([r["status"] for r in log] == [429, 200, 500] and log[0]["fault"] and log[2]["fault"],
           "request log: %s" % [(r["status"], r["fault"]) for r in log])
     m.control("POST", "/faults", {"latency_ms": 300, "count": 1, "path_prefix": "/api/v1/namespaces/default/configmaps"})
-    t0 = time.monotonic()
+    m.control("DELETE", "/requests")
     v1.list_namespaced_config_map("default")
-    check(time.monotonic() - t0 >= 0.3, "injected latency delays the answer")
+    log = m.control("GET", "/requests")
+    check([r.get("fault") for r in log] == ["latency 300ms"], "injected latency recorded: %r" % log)
     code, data = m.raw("POST", "/api/v1/namespaces/default/secrets", b"\x6b\x38\x73\x00",
                        {"Content-Type": "application/vnd.kubernetes.protobuf"})
     check(code == 415 and json.loads(data)["reason"] == "UnsupportedMediaType", "protobuf body -> 415")
+    code, data = m.raw("POST", "/api/v1/namespaces/default/configmaps",
+                       b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-yaml\ndata:\n  port: \"8080\"\n"
+                       b"  # a comment\n  enabled: 'true'\n", {"Content-Type": "application/yaml"})
+    check(code == 201 and json.loads(data)["data"] == {"port": "8080", "enabled": "true"}, "YAML body -> 201")
+    code, data = m.raw("PATCH", "/api/v1/namespaces/default/configmaps/applied-yaml?fieldManager=fidelity",
+                       b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied-yaml\ndata:\n  k: v\n",
+                       {"Content-Type": "application/apply-patch+yaml"})
+    check(code == 201 and json.loads(data)["data"] == {"k": "v"}, "server-side apply with a YAML body -> 201")
+    code, data = m.raw("POST", "/api/v1/namespaces/default/configmaps", b"metadata: [unclosed\n",
+                       {"Content-Type": "application/yaml"})
+    check(code == 400 and json.loads(data)["reason"] == "BadRequest" and "YAML" in json.loads(data)["message"],
+          "malformed YAML -> 400")
     code, data = m.raw("POST", "/api/v1/namespaces/default/secrets", b"{not json", {"Content-Type": "application/json"})
     check(code == 400 and json.loads(data)["reason"] == "BadRequest", "malformed JSON -> 400")
     code, data = m.raw("POST", "/api/v1/namespaces/default/secrets", b'{"metadata":{"name":"Bad_Name"}}',
