@@ -29,10 +29,9 @@ expect_eq "served as v1 too" "external-secrets.io/v1" "$(kubectl get externalsec
 expect_eq "generation 1" "1" "$(kubectl get es example-external-secret -o jsonpath='{.metadata.generation}')"
 
 # kubectl wait watches; the status write arrives while it waits.
-kubectl wait --for=condition=Ready es/example-external-secret --timeout=30s > "$WORK/wait.out" 2>&1 &
+kubectl wait --for=condition=Ready es/example-external-secret --timeout=30s -v=6 > "$WORK/wait.out" 2> "$WORK/wait.err" &
 WAIT_PID=$!
-watches() { control GET /state | grep -q '"watches":1'; }
-wait_until "kubectl wait's watch" watches
+wait_for_line "$WORK/wait.err" 'watch=true.* 200 OK' "kubectl wait's watch"
 expect_eq "patch --subresource=status" "externalsecret.external-secrets.io/example-external-secret patched" \
     "$(kubectl patch es example-external-secret --subresource=status --type=merge -p '{"status":{"conditions":[{"type":"Ready","status":"True","reason":"SecretSynced"}]}}' 2>&1)"
 wrc=0

@@ -7,23 +7,21 @@
 . "$(dirname "$0")/lib.sh" "$1"
 
 kubectl create secret generic before --from-literal=a=b >/dev/null
-kubectl get secrets -w --output-watch-events > "$WORK/watch.out" 2> "$WORK/watch.err" &
+kubectl get secrets -w --output-watch-events -v=6 > "$WORK/watch.out" 2> "$WORK/watch.err" &
 WATCH_PID=$!
-watches() { control GET /state | grep -q "\"watches\":$1"; }
-wait_until "kubectl get -w's watch" watches 1
+wait_for_line "$WORK/watch.err" 'watch=true.* 200 OK' "kubectl get -w's watch"
 
 kubectl create secret generic w1 --from-literal=a=1 >/dev/null
 kubectl label secret w1 step=2 >/dev/null
-kubectl wait --for=delete secret/w1 --timeout=30s > "$WORK/wait.out" 2>&1 &
+kubectl wait --for=delete secret/w1 --timeout=30s -v=6 > "$WORK/wait.out" 2> "$WORK/wait.err" &
 WAIT_PID=$!
-wait_until "kubectl wait's watch" watches 2
+wait_for_line "$WORK/wait.err" 'watch=true.* 200 OK' "kubectl wait's watch"
 kubectl delete secret w1 --wait=false >/dev/null
 wrc=0
 wait $WAIT_PID || wrc=$?
 expect_eq "wait --for=delete" "secret/w1 condition met (rc 0)" "$(cat "$WORK/wait.out") (rc $wrc)"
 
-seen_deleted() { grep -q '^DELETED *w1' "$WORK/watch.out"; }
-wait_until "DELETED event in kubectl get -w" seen_deleted
+wait_for_line "$WORK/watch.out" '^DELETED *w1' "DELETED event in kubectl get -w"
 # kubectl wait's stream may still be open in the server if its close is not yet noticed.
 expect_match "drop watches (control)" '"dropped":[12]' "$(control POST /drop-watches)"
 wait $WATCH_PID || true

@@ -66,17 +66,19 @@ with urllib.request.urlopen(urllib.request.Request(base + path, method=method, d
 PY
 }
 
-# wait_until WHAT COMMAND...: re-checks a condition (up to 20 s), e.g. until a
-# background kubectl's watch is registered; the test fails if it never holds.
-wait_until() {
-    local what=$1
-    shift
-    local deadline=$((SECONDS + 20))
-    until "$@" >/dev/null 2>&1; do
-        if [ $SECONDS -ge $deadline ]; then
-            fail "timed out waiting: $what"
-            return 1
-        fi
-        sleep 0.05
-    done
+# wait_for_line FILE REGEX WHAT: blocks until a line matching REGEX appears in FILE, which a
+# background process is writing (followed as it grows, so no polling loop here); fails after
+# 20 s. Used with kubectl -v=6, which logs a watch request once the server has answered it.
+wait_for_line() {
+    local file=$1 regex=$2 what=$3 fd follower
+    exec {fd}< <(exec timeout 20 tail -n +1 -F "$file" 2>/dev/null)
+    follower=$!
+    if grep -q -m1 -E "$regex" <&"$fd"; then
+        kill "$follower" 2>/dev/null
+        exec {fd}<&-
+        return 0
+    fi
+    exec {fd}<&-
+    fail "timed out waiting: $what"
+    return 1
 }
