@@ -1224,6 +1224,35 @@ struct server::impl {
         return jwt.sign(claims);
     }
 
+    // The exp/nbf check shared by certificate and federated assertions. Times may come as
+    // integers or floats (MSAL Python sends float times). nullopt when within range.
+    std::optional<response> check_assertion_times(json::object const& co) const {
+        auto malformed = [&](std::string const& why) {
+            return aad_error(400, "invalid_request", 50027, "JWT token is invalid or malformed. " + why);
+        };
+        auto num = [&](char const* k) -> std::optional<std::int64_t> {
+            auto const* x = co.if_contains(k);
+            if (x && x->is_int64())
+                return x->as_int64();
+            if (x && x->is_uint64() && x->as_uint64() <= static_cast<std::uint64_t>(INT64_MAX))
+                return static_cast<std::int64_t>(x->as_uint64());
+            if (x && x->is_double() && x->as_double() > -1e15 && x->as_double() < 1e15)
+                return static_cast<std::int64_t>(x->as_double());  // MSAL Python sends float times
+            return std::nullopt;
+        };
+        std::int64_t const now = now_s();
+        auto const exp = num("exp");
+        auto const nbf = num("nbf");
+        if (!exp)
+            return malformed("The assertion has no exp claim.");
+        if (*exp <= now || (nbf && *nbf > now + 300))
+            return aad_error(401, "invalid_client", 700024,
+                             "Client assertion is not within its valid time range. Current time: " + utc_stamp(now) +
+                                 ", assertion valid from " + (nbf ? utc_stamp(*nbf) : std::string("(unset)")) +
+                                 ", expiry time of assertion " + utc_stamp(*exp) + ".");
+        return std::nullopt;
+    }
+
     // A client assertion naming a certificate (x5t / x5t#S256) is a
     // certificate credential; any other is a federated credential (e.g. a
     // Kubernetes service-account token).
@@ -1303,25 +1332,7 @@ struct server::impl {
             return aad_error(401, "invalid_client", 700027,
                              "Client assertion failed signature validation. [Reason - The key was not found., Key "
                              "ID: '" + kid_s + "', issuer: '" + iss + "']");
-        auto num = [&](char const* k) -> std::optional<std::int64_t> {
-            auto const* x = co.if_contains(k);
-            if (x && x->is_int64())
-                return x->as_int64();
-            if (x && x->is_double() && x->as_double() > -1e15 && x->as_double() < 1e15)
-                return static_cast<std::int64_t>(x->as_double());
-            return std::nullopt;
-        };
-        std::int64_t const now = now_s();
-        auto const exp = num("exp");
-        auto const nbf = num("nbf");
-        if (!exp)
-            return malformed("The assertion has no exp claim.");
-        if (*exp <= now || (nbf && *nbf > now + 300))
-            return aad_error(401, "invalid_client", 700024,
-                             "Client assertion is not within its valid time range. Current time: " + utc_stamp(now) +
-                                 ", assertion valid from " + (nbf ? utc_stamp(*nbf) : std::string("(unset)")) +
-                                 ", expiry time of assertion " + utc_stamp(*exp) + ".");
-        return std::nullopt;
+        return check_assertion_times(co);
     }
 
     // private_key_jwt: the assertion must be signed (RS256 or PS256) by a
@@ -1398,27 +1409,7 @@ struct server::impl {
                              "Client assertion application identifier doesn't match 'client_id' parameter. Review "
                              "the documentation at https://docs.microsoft.com/azure/active-directory/develop/"
                              "active-directory-certificate-credentials .");
-        auto num = [&](char const* k) -> std::optional<std::int64_t> {
-            auto const* x = co.if_contains(k);
-            if (x && x->is_int64())
-                return x->as_int64();
-            if (x && x->is_uint64() && x->as_uint64() <= static_cast<std::uint64_t>(INT64_MAX))
-                return static_cast<std::int64_t>(x->as_uint64());
-            if (x && x->is_double() && x->as_double() > -1e15 && x->as_double() < 1e15)
-                return static_cast<std::int64_t>(x->as_double());  // MSAL Python sends float times
-            return std::nullopt;
-        };
-        std::int64_t const now = now_s();
-        auto const exp = num("exp");
-        auto const nbf = num("nbf");
-        if (!exp)
-            return malformed("The assertion has no exp claim.");
-        if (*exp <= now || (nbf && *nbf > now + 300))
-            return aad_error(401, "invalid_client", 700024,
-                             "Client assertion is not within its valid time range. Current time: " + utc_stamp(now) +
-                                 ", assertion valid from " + (nbf ? utc_stamp(*nbf) : std::string("(unset)")) +
-                                 ", expiry time of assertion " + utc_stamp(*exp) + ".");
-        return std::nullopt;
+        return check_assertion_times(co);
     }
 
     response handle_aad(request const& req, request_record& rec) {
