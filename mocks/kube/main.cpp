@@ -8,15 +8,7 @@
 // SIGINT and exits 0. Errors go to stderr with exit status 2 (usage) or 1.
 #include "server.hpp"
 
-#include <csignal>
-#include <cstdlib>
-#include <exception>
-#include <fstream>
-#include <iostream>
-#include <sstream>
-#include <string>
-
-#include <pthread.h>
+#include "mocks/common/standalone.hpp"
 
 namespace {
 
@@ -26,25 +18,11 @@ namespace {
     std::exit(2);
 }
 
-unsigned short parse_port(std::string const& arg, std::string const& value) {
-    char* end = nullptr;
-    unsigned long const n = std::strtoul(value.c_str(), &end, 10);
-    if (value.empty() || *end != '\0' || n > 65535)
-        usage(arg + " " + value + ": not a port number");
-    return static_cast<unsigned short>(n);
-}
-
-}  // namespace
+} // namespace
 
 int main(int argc, char** argv) {
-    // Block the stop signals before any server thread exists, so every thread
-    // inherits the mask and sigwait() below is the only place they arrive.
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGTERM);
-    sigaddset(&stop_signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-
+    namespace standalone = esx::mocks::standalone;
+    standalone::stop_signals stop; // before any server thread exists
     esx::mocks::kube::options opts;
     for (int i = 1; i < argc; ++i) {
         std::string const arg = argv[i];
@@ -53,17 +31,16 @@ int main(int argc, char** argv) {
         if (i + 1 >= argc)
             usage("missing value for " + arg);
         std::string const value = argv[++i];
-        if (arg == "--port") {
-            opts.port = parse_port(arg, value);
-        } else if (arg == "--control-port") {
-            opts.control_port = parse_port(arg, value);
+        if (arg == "--port" || arg == "--control-port") {
+            auto const port = standalone::parse_port(value);
+            if (!port)
+                usage(arg + " " + value + ": not a port number");
+            (arg == "--port" ? opts.port : opts.control_port) = *port;
         } else if (arg == "--seed") {
-            std::ifstream in(value);
-            if (!in)
+            auto text = standalone::read_file(value);
+            if (!text)
                 usage("cannot read seed file " + value);
-            std::ostringstream text;
-            text << in.rdbuf();
-            opts.seed_json = text.str();
+            opts.seed_json = std::move(*text);
         } else if (arg == "--tls-dir") {
             opts.tls_dir = value;
         } else if (arg == "--kubeconfig") {
@@ -72,16 +49,5 @@ int main(int argc, char** argv) {
             usage("unknown option " + arg);
         }
     }
-
-    try {
-        esx::mocks::kube::server server(opts);
-        std::cout << server.startup_json() << std::endl;  // endl: the reader waits for this line
-        int sig = 0;
-        sigwait(&stop_signals, &sig);
-        server.stop();
-    } catch (std::exception const& e) {
-        std::cerr << "esx-mock-kube: " << e.what() << "\n";
-        return 1;
-    }
-    return 0;
+    return standalone::serve<esx::mocks::kube::server>("esx-mock-kube", opts, stop);
 }
