@@ -20,9 +20,11 @@ namespace esx {
 
 using boost::system::error_code;
 
-/// A value or an error code; `result<void>` for operations with no value.
-template <class T>
-using result = boost::system::result<T, error_code>;
+/// A value or an error code; `result<void>` for operations with no value. Layers that must
+/// say more than a code (a manifest field, a service's reason) use `result<T, esx::failure>`
+/// from <esx/failure.hpp>.
+template <class T, class E = error_code>
+using result = boost::system::result<T, E>;
 
 /// Failures that esx detects itself. Each has a message that names what went wrong; none
 /// carries request or secret data, so codes are always safe to log.

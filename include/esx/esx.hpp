@@ -4,6 +4,7 @@
 
 #include <esx/config.hpp>
 #include <esx/error.hpp>
+#include <esx/failure.hpp>
 #include <esx/log.hpp>
 #include <esx/secret.hpp>
 #include <esx/transport.hpp>
