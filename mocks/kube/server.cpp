@@ -1057,6 +1057,12 @@ struct api_state {
     std::shared_ptr<EVP_PKEY> sa_key;
     std::string kid, jwk_n, jwk_e;
 
+    // The service-account issuer's public keys, as served at /openid/v1/jwks.
+    json::object jwks() const {
+        return json::object{{"keys", json::array{json::object{
+                                         {"use", "sig"}, {"kty", "RSA"}, {"kid", kid}, {"alg", "RS256"}, {"n", jwk_n}, {"e", jwk_e}}}}};
+    }
+
     // ----- registry
 
     void add_resource(resource_info ri) {
@@ -1887,12 +1893,7 @@ private:
                                             {"subject_types_supported", json::array{"public"}},
                                             {"id_token_signing_alg_values_supported", json::array{"RS256"}}});
             if (path == "/openid/v1/jwks")
-                return ok_json(json::object{{"keys", json::array{json::object{{"use", "sig"},
-                                                                              {"kty", "RSA"},
-                                                                              {"kid", st_.kid},
-                                                                              {"alg", "RS256"},
-                                                                              {"n", st_.jwk_n},
-                                                                              {"e", st_.jwk_e}}}}});
+                return ok_json(st_.jwks());
         }
 
         auto user = authenticate(req);
@@ -3820,6 +3821,7 @@ std::string server::url() const { return impl_->st.server_url; }
 std::string server::control_url() const { return "http://127.0.0.1:" + std::to_string(impl_->ctl_port); }
 std::string server::issuer() const { return impl_->st.server_url; }
 std::string server::jwks_uri() const { return impl_->st.server_url + "/openid/v1/jwks"; }
+std::string server::jwks_json() const { return json::serialize(impl_->st.jwks()); }
 std::string server::token() const { return impl_->st.first_token; }
 std::filesystem::path server::ca_file() const { return impl_->tls_dir / "ca.pem"; }
 std::filesystem::path server::kubeconfig_file() const { return impl_->kubeconfig; }

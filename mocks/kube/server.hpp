@@ -73,6 +73,8 @@ public:
     std::string control_url() const;               // http://127.0.0.1:P2
     std::string issuer() const;                    // service-account token issuer (== url())
     std::string jwks_uri() const;                  // <issuer>/openid/v1/jwks
+    std::string jwks_json() const;                 // the document served at jwks_uri(), for
+                                                   // wiring another mock's trust in-process
     std::string token() const;                     // the seed's first bearer token
     std::filesystem::path ca_file() const;         // <tls_dir>/ca.pem
     std::filesystem::path kubeconfig_file() const;
