@@ -7,6 +7,7 @@
 #include <esx/failure.hpp>
 #include <esx/log.hpp>
 #include <esx/secret.hpp>
+#include <esx/spec.hpp>
 #include <esx/transport.hpp>
 
 #endif

@@ -15,5 +15,8 @@
 #include <esx/transport/impl/proxy.ipp>
 #include <esx/transport/impl/tls.ipp>
 #include <esx/transport/impl/retry_after.ipp>
+#include <esx/spec/impl/read.ipp>
+#include <esx/spec/impl/write.ipp>
+#include <esx/spec/impl/validate.ipp>
 
 #endif
