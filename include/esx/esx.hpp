@@ -5,6 +5,7 @@
 #include <esx/config.hpp>
 #include <esx/error.hpp>
 #include <esx/failure.hpp>
+#include <esx/kube.hpp>
 #include <esx/log.hpp>
 #include <esx/secret.hpp>
 #include <esx/spec.hpp>

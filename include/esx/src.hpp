@@ -15,6 +15,10 @@
 #include <esx/transport/impl/proxy.ipp>
 #include <esx/transport/impl/tls.ipp>
 #include <esx/transport/impl/retry_after.ipp>
+#include <esx/kube/impl/text.ipp>
+#include <esx/kube/impl/status.ipp>
+#include <esx/kube/impl/credentials.ipp>
+#include <esx/kube/impl/config.ipp>
 #include <esx/spec/impl/read.ipp>
 #include <esx/spec/impl/write.ipp>
 #include <esx/spec/impl/validate.ipp>

@@ -63,6 +63,11 @@ struct options {
     std::string ca_file;     ///< PEM bundle to trust instead of the system store
     std::string ca_pem;      ///< PEM text to trust instead of the system store (tests, embedded CAs)
     bool verify_peer = true; ///< turning this off is for diagnosis only; a warning is logged
+    /// Mutual TLS (Kubernetes client-certificate users): the PEM certificate chain presented to
+    /// the server and its PEM private key. Both or neither; the key is a secret and is never
+    /// printed. Empty: no client certificate.
+    std::string client_certificate_pem;
+    secret_bytes client_key_pem;
 
     // http only
     /// Allows `Authorization: Bearer` over plain HTTP to hosts other than IMDS. Tests only.

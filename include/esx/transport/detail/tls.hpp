@@ -15,7 +15,9 @@ namespace esx::transport::detail {
 
 /// A client context: TLS 1.2 or newer, peer verification on (unless turned off), trusting
 /// `ca_file`/`ca_pem` when given, otherwise the system store.
-/// @par Errors `error::invalid_ca_bundle`.
+/// Presents `client_certificate_pem`/`client_key_pem` when set (mutual TLS).
+/// @par Errors `error::invalid_ca_bundle`; `error::invalid_option` for a client certificate
+/// without a key (or the reverse), an unreadable one, or a key that does not match it.
 ESX_DECL result<std::shared_ptr<boost::asio::ssl::context>> make_client_context(options const& o);
 
 /// Per connection: SNI for DNS names, and host-name (or IP address) verification.

@@ -28,6 +28,15 @@ ESX_DECL result<std::shared_ptr<boost::asio::ssl::context>> make_client_context(
         if (ec) return ESX_ERROR(error::invalid_ca_bundle);
     }
     ctx->set_verify_mode(o.verify_peer ? ssl::verify_peer : ssl::verify_none);
+    if (!o.client_certificate_pem.empty() || !o.client_key_pem.empty()) {
+        // Half a key pair is a configuration mistake, not "no client certificate".
+        if (o.client_certificate_pem.empty() || o.client_key_pem.empty()) return ESX_ERROR(error::invalid_option);
+        ctx->use_certificate_chain(boost::asio::buffer(o.client_certificate_pem), ec);
+        if (ec) return ESX_ERROR(error::invalid_option);
+        auto const key = o.client_key_pem.reveal();
+        ctx->use_private_key(boost::asio::buffer(key.data(), key.size()), ssl::context::pem, ec);
+        if (ec || SSL_CTX_check_private_key(native) != 1) return ESX_ERROR(error::invalid_option);
+    }
     // Many short-lived processes talk to one vault: resuming sessions saves the handshake cost.
     SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_CLIENT);
     return ctx;

@@ -1,0 +1,278 @@
+// esx::kube::basic_watcher: a watch as a sequence of typed events that survives disconnects.
+#ifndef ESX_KUBE_WATCH_HPP
+#define ESX_KUBE_WATCH_HPP
+
+#include <esx/failure.hpp>
+#include <esx/kube/credentials.hpp>
+#include <esx/kube/detail/paths.hpp>
+#include <esx/kube/detail/watch_stream.hpp>
+#include <esx/kube/resource.hpp>
+#include <esx/kube/status.hpp>
+#include <esx/kube/verbs.hpp>
+
+#include <boost/asio/this_coro.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value_to.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+
+namespace esx::kube {
+
+enum class event_type {
+    added,
+    modified,
+    deleted,
+    bookmark,     ///< only `resource_version` is meaningful; `object` is empty
+    relist_begin, ///< a (re)list follows as `added` events: forget what was known
+    relist_end,   ///< the list is complete; watching resumes from `resource_version`
+};
+
+/// One event. `resource_version` is the object's (or the bookmark's or list's) version.
+template <class T>
+struct watch_event {
+    event_type type = event_type::added;
+    T object{};
+    std::string resource_version;
+};
+
+struct watch_options {
+    std::string label_selector;
+    std::string field_selector;
+    /// Where to start: empty lists first (`relist_begin`, `added`..., `relist_end`) and
+    /// watches from the list's version; otherwise watches from this version directly.
+    std::string resource_version;
+    bool bookmarks = true;                      ///< ask for and deliver BOOKMARK events
+    std::chrono::seconds server_timeout{290};   ///< `timeoutSeconds`: the server ends the stream, we resume
+    std::chrono::milliseconds idle_timeout{0};  ///< 0: server_timeout + 30 s; silence longer than this reconnects
+    std::size_t max_event_bytes = 4 * 1024 * 1024; ///< one event line; larger fails with response_too_large
+    std::size_t list_page_size = 500;           ///< page size of (re)lists
+};
+
+/** Watches a collection and hands out one event per `next()`.
+
+    - The stream is read line by line with a bounded line buffer (`max_event_bytes`).
+    - A dropped or ended stream (server timeout, connection reset, idle timeout) is reopened
+      from the last resourceVersion seen (an event's or a bookmark's): nothing is missed or
+      repeated.
+    - A 410 Expired (an HTTP 410 answer, or an ERROR event with code 410) means the version is
+      too old: the watcher lists again and delivers `relist_begin`, the objects as `added`,
+      `relist_end`, then watches from the new list's version.
+    - Errors come back from `next()` as failures (a refused connection, a 403, an ERROR event
+      other than 410, an oversized event, an object that does not convert to `T`); calling
+      `next()` again retries from the same version, so the caller chooses the backoff.
+    Each reconnect and list goes through the client's rate limiter.
+*/
+template <class T, class Client>
+class basic_watcher {
+public:
+    basic_watcher(Client& c, resource r, std::string ns, watch_options o)
+        : client_(&c), resource_(std::move(r)), ns_(std::move(ns)), options_(std::move(o)),
+          version_(options_.resource_version), need_list_(options_.resource_version.empty()) {
+        if (options_.idle_timeout.count() == 0)
+            options_.idle_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(options_.server_timeout) +
+                                    std::chrono::seconds(30);
+    }
+
+    /// The next event, or why there is none right now.
+    boost::asio::awaitable<result<watch_event<T>, failure>> next() {
+        int empty_streams = 0;
+        bool retried_auth = false;
+        for (;;) {
+            if (!pending_.empty()) {
+                auto e = std::move(pending_.front());
+                pending_.pop_front();
+                co_return e;
+            }
+            if (need_list_) {
+                auto listed = co_await relist();
+                if (!listed) co_return listed.error();
+                need_list_ = false;
+                continue;
+            }
+            if (!stream_) {
+                auto opened = co_await open();
+                if (!opened) {
+                    if (opened.error().code == make_http_error(410)) {
+                        need_list_ = true;
+                        continue;
+                    }
+                    // A rotated token file or an expired exec token: fetch it again, once.
+                    auto const& token = client_->settings().token;
+                    if (opened.error().code == make_http_error(401) && !retried_auth && token &&
+                        token->type() != token_source::kind::fixed) {
+                        retried_auth = true;
+                        token->invalidate();
+                        continue;
+                    }
+                    co_return opened.error();
+                }
+                stream_ = std::move(*opened);
+                events_on_stream_ = 0;
+            }
+            auto line = co_await stream_->next_line(options_.idle_timeout);
+            if (!line || !*line) {
+                bytes_ += stream_->bytes_received();
+                stream_.reset();
+                if (!line && line.error().code == error::response_too_large) co_return line.error();
+                // Ended or dropped: resume from the last version. A server that keeps closing
+                // at once without sending anything is reported instead of spun on.
+                ++reconnects_;
+                if (events_on_stream_ == 0 && ++empty_streams >= 3) {
+                    if (!line) co_return line.error();
+                    co_return failure(ESX_ERROR(error::connection_closed), "the watch stream keeps closing");
+                }
+                continue;
+            }
+            ++events_on_stream_;
+            auto event = decode(**line);
+            if (!event) {
+                if (event.error().code == make_http_error(410)) {
+                    bytes_ += stream_->bytes_received();
+                    stream_.reset();
+                    need_list_ = true;
+                    continue;
+                }
+                co_return event.error();
+            }
+            if (!*event) continue; // a bookmark the caller did not ask for
+            co_return std::move(**event);
+        }
+    }
+
+    /// The version a reconnect would resume from.
+    std::string const& resource_version() const noexcept { return version_; }
+    /// Streams reopened after an end or a drop.
+    std::size_t reconnects() const noexcept { return reconnects_; }
+    /// Lists done (the first one included, when no start version was given).
+    std::size_t relists() const noexcept { return relists_; }
+    /// Bytes of event stream read so far (finished streams plus the open one).
+    std::size_t bytes_received() const noexcept { return bytes_ + (stream_ ? stream_->bytes_received() : 0); }
+
+private:
+    static result<T, failure> convert(boost::json::value&& v) {
+        if constexpr (std::is_same_v<T, boost::json::object>) {
+            if (!v.is_object()) return failure(ESX_ERROR(error::malformed_response), "watch event object is not an object");
+            return std::move(v.as_object());
+        } else {
+            auto r = boost::json::try_value_to<T>(v);
+            if (!r) return failure(r.error(), "watch event object does not convert to the requested type");
+            return std::move(*r);
+        }
+    }
+
+    static std::string version_of(boost::json::value const& obj) {
+        auto const* meta = obj.is_object() ? obj.as_object().if_contains("metadata") : nullptr;
+        auto const* rv = meta && meta->is_object() ? meta->as_object().if_contains("resourceVersion") : nullptr;
+        return rv && rv->is_string() ? std::string(rv->as_string()) : std::string();
+    }
+
+    // nullopt: skip (an unrequested bookmark).
+    result<std::optional<watch_event<T>>, failure> decode(std::string const& line) {
+        boost::system::error_code ec;
+        auto doc = boost::json::parse(line, ec);
+        if (ec || !doc.is_object()) return failure(ESX_ERROR(error::malformed_response), "watch event is not a JSON object");
+        auto& o = doc.as_object();
+        auto const* type = o.if_contains("type");
+        auto* obj = o.if_contains("object");
+        if (!type || !type->is_string() || !obj) return failure(ESX_ERROR(error::malformed_response), "watch event needs type and object");
+        std::string_view const t = type->as_string();
+        if (t == "ERROR") {
+            unsigned code = 500;
+            if (auto const* c = obj->is_object() ? obj->as_object().if_contains("code") : nullptr; c && c->is_int64())
+                code = static_cast<unsigned>(c->as_int64());
+            return status_failure(code, boost::json::serialize(*obj));
+        }
+        watch_event<T> e;
+        e.resource_version = version_of(*obj);
+        if (t == "BOOKMARK") {
+            if (!e.resource_version.empty()) version_ = e.resource_version;
+            if (!options_.bookmarks) return std::optional<watch_event<T>>();
+            e.type = event_type::bookmark;
+            return std::optional<watch_event<T>>(std::move(e));
+        }
+        if (t == "ADDED") e.type = event_type::added;
+        else if (t == "MODIFIED") e.type = event_type::modified;
+        else if (t == "DELETED") e.type = event_type::deleted;
+        else return failure(ESX_ERROR(error::malformed_response), "unknown watch event type `" + std::string(t.substr(0, 32)) + "`");
+        auto converted = convert(std::move(*obj));
+        if (!converted) return converted.error();
+        e.object = std::move(*converted);
+        if (!e.resource_version.empty()) version_ = e.resource_version;
+        return std::optional<watch_event<T>>(std::move(e));
+    }
+
+    boost::asio::awaitable<result<void, failure>> relist() {
+        std::deque<watch_event<T>> out;
+        out.push_back({event_type::relist_begin, T{}, {}});
+        list_options lo{options_.label_selector, options_.field_selector, options_.list_page_size, {}, {}};
+        std::string version;
+        for (;;) {
+            auto page = co_await client_->list(resource_, ns_, lo);
+            if (!page) co_return page.error();
+            version = page->resource_version;
+            for (auto& item : page->items) {
+                watch_event<T> e;
+                e.type = event_type::added;
+                e.resource_version = version_of(item);
+                auto converted = convert(std::move(item));
+                if (!converted) co_return converted.error();
+                e.object = std::move(*converted);
+                out.push_back(std::move(e));
+            }
+            if (page->continue_token.empty()) break;
+            lo.continue_token = page->continue_token;
+        }
+        out.push_back({event_type::relist_end, T{}, version});
+        version_ = version;
+        ++relists_;
+        for (auto& e : out) pending_.push_back(std::move(e));
+        co_return result<void, failure>();
+    }
+
+    boost::asio::awaitable<result<std::unique_ptr<detail::watch_stream>, failure>> open() {
+        auto path = detail::path_for(resource_, ns_);
+        if (!path) co_return path.error();
+        std::string target = std::move(*path);
+        detail::add_query(target, "watch", "true");
+        if (!version_.empty()) detail::add_query(target, "resourceVersion", version_);
+        if (options_.bookmarks) detail::add_query(target, "allowWatchBookmarks", "true");
+        detail::add_query(target, "timeoutSeconds", std::to_string(options_.server_timeout.count()));
+        if (!options_.label_selector.empty()) detail::add_query(target, "labelSelector", options_.label_selector);
+        if (!options_.field_selector.empty()) detail::add_query(target, "fieldSelector", options_.field_selector);
+        auto tls = client_->watch_tls();
+        if (!tls) co_return tls.error();
+        co_await client_->limiter().acquire();
+        auto auth = client_->authorization();
+        if (!auth) co_return auth.error();
+        auto ex = co_await boost::asio::this_coro::executor;
+        std::string const url = client_->settings().server + target;
+        std::string const authorization(auth->reveal());
+        auto stream = co_await detail::watch_stream::open(ex, *tls, client_->transport_options(), url, authorization,
+                                                          options_.max_event_bytes);
+        co_return stream;
+    }
+
+    Client* client_;
+    resource resource_;
+    std::string ns_;
+    watch_options options_;
+    std::string version_;
+    bool need_list_;
+    std::unique_ptr<detail::watch_stream> stream_;
+    std::deque<watch_event<T>> pending_;
+    std::size_t events_on_stream_ = 0;
+    std::size_t reconnects_ = 0;
+    std::size_t relists_ = 0;
+    std::size_t bytes_ = 0;
+};
+
+} // namespace esx::kube
+
+#endif
