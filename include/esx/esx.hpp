@@ -10,5 +10,8 @@
 #include <esx/secret.hpp>
 #include <esx/spec.hpp>
 #include <esx/transport.hpp>
+#include <esx/object/kinds.hpp>
+#include <esx/object/pem.hpp>
+#include <esx/keyvault/client.hpp>
 
 #endif

@@ -19,6 +19,13 @@
 #include <esx/kube/impl/status.ipp>
 #include <esx/kube/impl/credentials.ipp>
 #include <esx/kube/impl/config.ipp>
+#include <esx/object/impl/error.ipp>
+#include <esx/object/impl/decode.ipp>
+#include <esx/object/impl/pem.ipp>
+#include <esx/keyvault/impl/error.ipp>
+#include <esx/keyvault/impl/vault_url.ipp>
+#include <esx/keyvault/impl/challenge.ipp>
+#include <esx/keyvault/impl/bundles.ipp>
 #include <esx/spec/impl/read.ipp>
 #include <esx/spec/impl/write.ipp>
 #include <esx/spec/impl/validate.ipp>
