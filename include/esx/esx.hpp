@@ -2,6 +2,7 @@
 #ifndef ESX_ESX_HPP
 #define ESX_ESX_HPP
 
+#include <esx/auth.hpp>
 #include <esx/config.hpp>
 #include <esx/error.hpp>
 #include <esx/failure.hpp>

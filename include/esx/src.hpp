@@ -15,6 +15,8 @@
 #include <esx/transport/impl/proxy.ipp>
 #include <esx/transport/impl/tls.ipp>
 #include <esx/transport/impl/retry_after.ipp>
+#include <esx/auth/impl/oauth.ipp>
+#include <esx/auth/impl/jwt.ipp>
 #include <esx/kube/impl/text.ipp>
 #include <esx/kube/impl/status.ipp>
 #include <esx/kube/impl/credentials.ipp>

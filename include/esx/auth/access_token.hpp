@@ -15,8 +15,9 @@ struct access_token {
     std::chrono::system_clock::time_point expires_on;
 };
 
-/// What a caller asks a policy for. `tenant_id` empty means the policy's own tenant; the Key
-/// Vault client fills it from a 401 challenge only when the policy allows tenant discovery.
+/// What a caller asks a policy for. `tenant_id` is a hint: the Key Vault client passes the
+/// tenant a vault's 401 challenge names, and each policy decides whether to use it (a service
+/// principal does only when configured for multi-tenant use); empty means the policy's own.
 struct token_request {
     std::string scope;      ///< e.g. `https://vault.azure.net/.default`
     std::string tenant_id;
