@@ -1,6 +1,7 @@
 // esx/kube against the in-process mock API server over loopback TLS: every verb, Status
 // errors, TokenRequest, credentials (in-cluster rotation, exec plugin, TLS settings) and
 // watches (list+watch, resume after a dropped stream, relist on 410, bookmarks, limits).
+#include "tests/support/temp_dir.hpp"
 #include <esx/kube.hpp>
 #include <esx/testing/fake_clock.hpp>
 
@@ -535,20 +536,7 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(credentials)
 
-struct temp_dir {
-    fs::path path;
-    temp_dir() {
-        std::string t = (fs::temp_directory_path() / "esx-kube-test-XXXXXX").string();
-        path = ::mkdtemp(t.data());
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    void write(std::string const& name, std::string const& text) const {
-        std::ofstream(path / name, std::ios::binary | std::ios::trunc) << text;
-    }
-};
+using esx::test::temp_dir;
 
 BOOST_AUTO_TEST_CASE(in_cluster_against_the_mock_with_a_rotated_token) {
     mock_cluster m;

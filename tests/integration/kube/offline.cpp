@@ -1,5 +1,6 @@
 // esx/kube without a server: the YAML subset, kubeconfig loading and merging, in-cluster
 // files, exec credential plugins and the rate limiter on a fake clock.
+#include "tests/support/temp_dir.hpp"
 #include <esx/kube/config.hpp>
 #include <esx/kube/credentials.hpp>
 #include <esx/yaml.hpp>
@@ -26,24 +27,7 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-// A fresh directory, removed at the end of the test.
-struct temp_dir {
-    fs::path path;
-    temp_dir() {
-        std::string t = (fs::temp_directory_path() / "esx-kube-test-XXXXXX").string();
-        path = ::mkdtemp(t.data());
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    fs::path write(std::string const& name, std::string const& text) const {
-        auto p = path / name;
-        fs::create_directories(p.parent_path());
-        std::ofstream(p, std::ios::binary | std::ios::trunc) << text;
-        return p;
-    }
-};
+using esx::test::temp_dir;
 
 esx::kube::env_lookup env_of(std::map<std::string, std::string> vars) {
     return [vars = std::move(vars)](std::string const& k) -> std::optional<std::string> {
