@@ -9,6 +9,7 @@
 #include "tests/support/run.hpp"
 #include "tests/support/scripted_server.hpp"
 
+#include <esx/auth/service_principal.hpp>
 #include <esx/keyvault/client.hpp>
 #include <esx/object/detail/base64.hpp>
 #include <esx/object/pem.hpp>
@@ -182,6 +183,39 @@ BOOST_AUTO_TEST_SUITE(esx)
 BOOST_AUTO_TEST_SUITE(keyvault)
 
 BOOST_AUTO_TEST_SUITE(reads)
+
+// The real service-principal policy (not the test double): its token cache serves 1,000 reads
+// with the one token the first challenge asked for (the mock's request log counts the POSTs).
+BOOST_AUTO_TEST_CASE(a_thousand_reads_with_one_identity_cost_one_token_request) {
+    net::io_context ioc;
+    esx::transport::https transport(ioc.get_executor(), transport_options());
+    esx::auth::service_principal_options o;
+    o.tenant_id = "esx-tenant";
+    o.client_id = "esx-client";
+    o.credential = esx::auth::client_secret{esx::secret_bytes("esx-secret")};
+    o.cloud = mock_cloud();
+    auto sp = esx::auth::service_principal<>::make(std::move(o)).value();
+    mock().clear_faults();
+    mock().reset_log();
+    using client_t = kv::client<esx::auth::service_principal<>, esx::transport::https>;
+    auto c = client_t::make(sp, transport, mock_cloud(), mock().vault_url("v1")).value();
+    auto read_many = [](client_t& c) -> net::awaitable<std::size_t> {
+        std::size_t good = 0;
+        for (int i = 0; i < 1000; ++i) {
+            auto r = co_await c.fetch("db-password");
+            good += r && r->reveal() == "s3cr3t";
+        }
+        co_return good;
+    };
+    BOOST_TEST(esx::test::run(ioc, read_many(c)) == 1000u);
+    std::size_t token_posts = 0, vault_reads = 0;
+    for (auto const& r : mock().requests()) {
+        token_posts += r.service == "aad" && r.path.ends_with("/oauth2/v2.0/token");
+        vault_reads += r.service == "vault" && r.status == 200;
+    }
+    BOOST_TEST(token_posts == 1u);
+    BOOST_TEST(vault_reads == 1000u);
+}
 
 BOOST_AUTO_TEST_CASE(secret_latest_by_version_and_through_prefixes) {
     https_env e;
