@@ -378,7 +378,10 @@ private:
             else r = co_await transport_->send(std::move(req));
             if (!r) co_return transport_failed(r.error());
             if (r->result_int() == 401 && attempt == 0 && r->find(transport::field::www_authenticate) != r->end()) {
-                // The vault refused a token it asked for: it may have moved tenant. Challenge again, once.
+                // The vault refused a token it asked for: it may have moved tenant, or the token was
+                // revoked. Drop it from the policy's cache (if the policy has one) so the retry gets
+                // a fresh token rather than the same one, and challenge again, once.
+                if constexpr (requires { auth_->invalidate(ask); }) auth_->invalidate(ask);
                 auto accepted = accept_challenge(*r, what);
                 if (!accepted) co_return accepted.error();
                 continue;

@@ -69,8 +69,15 @@ public:
         co_return out;
     }
 
+    /// As the real policies: forget the cached token a vault refused.
+    void invalidate(auth::token_request const& r) {
+        ++invalidations_;
+        cache_.erase(std::make_pair(r.scope, r.tenant_id.empty() ? tenant_ : r.tenant_id));
+    }
+
     std::size_t calls() const noexcept { return calls_; }
     std::size_t token_posts() const noexcept { return token_posts_; }
+    std::size_t invalidations() const noexcept { return invalidations_; }
     std::vector<auth::token_request> const& asked() const noexcept { return asked_; }
 
 private:
@@ -87,7 +94,7 @@ private:
     std::string authority_, tenant_, client_id_, secret_;
     std::map<std::pair<std::string, std::string>, auth::access_token> cache_;
     std::vector<auth::token_request> asked_;
-    std::size_t calls_ = 0, token_posts_ = 0;
+    std::size_t calls_ = 0, token_posts_ = 0, invalidations_ = 0;
 };
 
 } // namespace esx::test

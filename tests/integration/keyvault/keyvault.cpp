@@ -642,6 +642,9 @@ BOOST_AUTO_TEST_CASE(a_refused_token_is_rechallenged_once_then_reported) {
     BOOST_TEST(liar.requests.load() == 3);           // probe, token, one re-challenged retry
     BOOST_TEST(liar.with_authorization.load() == 2);
     BOOST_TEST(e.auth.calls() == 2u);
+    // The refused token was dropped, so the retry carried a freshly issued one.
+    BOOST_TEST(e.auth.invalidations() == 1u);
+    BOOST_TEST(e.auth.token_posts() == 2u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
