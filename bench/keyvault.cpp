@@ -5,6 +5,7 @@
 //
 // Prints figures and never asserts on time. It fails (exit 1) only when a read fails or
 // returns another value, so neither side can look fast by doing less work.
+#include "bench/support/window.hpp"
 #include <esx/keyvault/client.hpp>
 #include <esx/transport/https.hpp>
 #include <esx/transport/retry.hpp>
@@ -35,7 +36,7 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = net::ip::tcp;
-using bench_clock = std::chrono::steady_clock;
+using esx::bench::bench_clock;
 using transport_t = esx::transport::retry<esx::transport::https>;
 using client_t = esx::keyvault::client<esx::test::counting_client_secret, transport_t>;
 
@@ -55,19 +56,7 @@ std::string seed() {
     return boost::json::serialize(v);
 }
 
-struct window {
-    bench_clock::time_point start, end;
-    std::size_t counted = 0;
-    std::string failure;
-    bool running() const { return failure.empty() && bench_clock::now() < end; }
-    void fail(std::string why) {
-        if (failure.empty()) failure = std::move(why);
-    }
-    void completed(bool ok, char const* who) {
-        if (!ok) fail(std::string(who) + ": unexpected answer");
-        else if (bench_clock::now() >= start) ++counted;
-    }
-};
+using esx::bench::window;
 
 net::awaitable<void> esx_worker(client_t& c, window& w) {
     while (w.running()) {
@@ -77,7 +66,7 @@ net::awaitable<void> esx_worker(client_t& c, window& w) {
             co_return;
         }
         ++esx_reads_total;
-        w.completed(r->value.reveal() == secret_value, "esx");
+        w.completed(r->value.reveal() == secret_value, "esx: unexpected answer");
     }
 }
 
@@ -102,31 +91,13 @@ net::awaitable<void> bare_worker(net::ssl::context& ctx, tcp::endpoint ep, std::
             auto v = boost::json::parse(res.body());
             ok = v.as_object().at("value").as_string() == secret_value;
         }
-        w.completed(ok, "bare");
+        w.completed(ok, "bare: unexpected answer");
     }
 }
 
 template <class Make>
 double measure(net::io_context& ioc, int concurrency, double seconds, char const* who, Make make) {
-    window w;
-    w.start = bench_clock::now() + warmup;
-    w.end = w.start + std::chrono::duration_cast<bench_clock::duration>(std::chrono::duration<double>(seconds));
-    for (int i = 0; i < concurrency; ++i)
-        net::co_spawn(ioc, make(w), [&w](std::exception_ptr e) {
-            try {
-                if (e) std::rethrow_exception(e);
-            } catch (std::exception const& x) {
-                w.fail(x.what());
-            }
-        });
-    ioc.restart();
-    ioc.run();
-    if (!w.failure.empty()) {
-        std::fprintf(stderr, "bench-keyvault: %s read failed: %s\n", who, w.failure.c_str());
-        std::fflush(nullptr);
-        std::_Exit(1);
-    }
-    return static_cast<double>(w.counted) / std::chrono::duration<double>(w.end - w.start).count();
+    return esx::bench::measure(ioc, concurrency, seconds, warmup, "bench-keyvault", who, make);
 }
 
 #if defined(__OPTIMIZE__) && defined(NDEBUG)

@@ -7,6 +7,7 @@
 #include <esx/transport/http.hpp>
 #include <esx/transport/https.hpp>
 
+#include "bench/support/window.hpp"
 #include "mocks/common/pki.hpp"
 #include "mocks/common/scripted_server.hpp"
 
@@ -35,7 +36,7 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = net::ip::tcp;
-using bench_clock = std::chrono::steady_clock;
+using esx::bench::bench_clock;
 
 constexpr std::size_t body_size = 316; // a Key Vault "get secret" answer is about this size
 constexpr char const* target = "/secrets/db-password/?api-version=7.4";
@@ -51,25 +52,13 @@ std::string vault_body() {
     return head + std::string(body_size - head.size() - tail.size(), 's') + tail;
 }
 
-// One measured run: workers loop until `end`; only completions after `start` count, so
-// connection set-up (in the warm-up) is left out for esx and bare alike.
-struct window {
-    bench_clock::time_point start, end;
-    std::size_t counted = 0;
-    std::string failure; // the first failure; makes every worker stop
+using esx::bench::window;
 
-    bool running() const { return failure.empty() && bench_clock::now() < end; }
-    void fail(std::string why) {
-        if (failure.empty()) failure = std::move(why);
-    }
-    // Both clients apply the same check, so the comparison is of equal work.
-    void completed(unsigned status, std::size_t size) {
-        if (status != 200 || size != body_size)
-            fail("unexpected response: status " + std::to_string(status) + ", " + std::to_string(size) + " bytes");
-        else if (bench_clock::now() >= start)
-            ++counted;
-    }
-};
+// Both clients apply the same check, so the comparison is of equal work.
+void completed(window& w, unsigned status, std::size_t size) {
+    w.completed(status == 200 && size == body_size,
+                "unexpected response: status " + std::to_string(status) + ", " + std::to_string(size) + " bytes");
+}
 
 // (a) esx: every worker shares one transport, as an application would.
 template <class Transport>
@@ -80,7 +69,7 @@ net::awaitable<void> esx_worker(Transport& t, esx::transport::request const& req
             w.fail("esx: " + r.error().message());
             co_return;
         }
-        w.completed(r->result_int(), r->body().size());
+        completed(w, r->result_int(), r->body().size());
     }
 }
 
@@ -92,7 +81,7 @@ net::awaitable<void> bare_loop(Stream& s, bhttp::request<bhttp::string_body> con
         bhttp::response<bhttp::string_body> res;
         co_await bhttp::async_write(s, req, net::use_awaitable);
         co_await bhttp::async_read(s, buffer, res, net::use_awaitable);
-        w.completed(res.result_int(), res.body().size());
+        completed(w, res.result_int(), res.body().size());
     }
 }
 
@@ -115,31 +104,9 @@ net::awaitable<void> bare_worker(net::ssl::context& ctx, tcp::endpoint ep, bhttp
     }
 }
 
-// Runs `concurrency` copies of the worker `make(w)` on the (single-threaded) client
-// io_context for warm-up + `seconds`; returns requests/s, or ends the process on a failure.
 template <class MakeWorker>
 double measure(net::io_context& ioc, int concurrency, double seconds, char const* who, MakeWorker make) {
-    window w;
-    w.start = bench_clock::now() + warmup;
-    w.end = w.start + std::chrono::duration_cast<bench_clock::duration>(std::chrono::duration<double>(seconds));
-    for (int i = 0; i < concurrency; ++i)
-        net::co_spawn(ioc, make(w), [&w](std::exception_ptr e) {
-            try {
-                if (e) std::rethrow_exception(e);
-            } catch (std::exception const& x) {
-                w.fail(x.what());
-            } catch (...) {
-                w.fail("unknown exception");
-            }
-        });
-    ioc.restart();
-    ioc.run();
-    if (!w.failure.empty()) {
-        std::fprintf(stderr, "bench-transport: %s request failed: %s\n", who, w.failure.c_str());
-        std::fflush(nullptr);
-        std::_Exit(1); // the server threads still run: skip static destructors they could race with
-    }
-    return static_cast<double>(w.counted) / std::chrono::duration<double>(w.end - w.start).count();
+    return esx::bench::measure(ioc, concurrency, seconds, warmup, "bench-transport", who, make);
 }
 
 struct row {
