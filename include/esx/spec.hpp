@@ -7,7 +7,9 @@
 //   auto r = esx::spec::parse(json_value);            // read + validate; all problems at once
 //   if (!r) log(r.error().message);                    // "spec.data[2].remoteRef.key: must not be empty"
 //   auto const& es = std::get<esx::spec::external_secret>(*r);
-//   auto docs = esx::spec::parse_manifests(yaml_text); // <esx/spec/manifest.hpp>: every ESO document
+//   auto set = esx::spec::read_manifests(yaml_text);   // <esx/spec/manifest.hpp>: each document on its
+//   for (auto const& e : set->errors) log(e.error.message);  //   own; a bad one fails only itself
+//   auto report = esx::spec::validate_manifests(*set);  // `esx validate`: checks across documents too
 //   auto ok = esx::spec::check_store_access(store, es.metadata.namespace_, namespace_labels);
 #ifndef ESX_SPEC_HPP
 #define ESX_SPEC_HPP
@@ -19,6 +21,7 @@
 #include <esx/spec/parse.hpp>
 #include <esx/spec/regex.hpp>
 #include <esx/spec/store.hpp>
+#include <esx/spec/sync_windows.hpp>
 #include <esx/spec/validate.hpp>
 
 #endif

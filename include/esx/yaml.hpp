@@ -31,6 +31,8 @@ struct yaml_options {
     /// Plain (unquoted) scalars other than null stay text, as go-yaml decodes them into the
     /// string fields of a typed struct: a kubeconfig's `token: 0123` is the token "0123", not 83.
     bool plain_scalars_as_text = false;
+    /// Added to the line numbers of messages: the text is part of a file starting at this line.
+    std::size_t line_offset = 0;
 };
 
 namespace detail::yaml_impl {
@@ -118,7 +120,8 @@ struct converter {
 
     std::string where(YAML::Node const& n) const {
         auto m = n.Mark();
-        return "yaml: line " + std::to_string(m.line + 1) + ", column " + std::to_string(m.column + 1) + ": ";
+        return "yaml: line " + std::to_string(m.line + 1 + options.line_offset) + ", column " +
+               std::to_string(m.column + 1) + ": ";
     }
 
     bool convert(YAML::Node const& n, json::value& out, std::size_t depth) {
@@ -233,7 +236,8 @@ inline result<std::vector<boost::json::value>, failure> yaml_documents(std::stri
     try {
         nodes = YAML::LoadAll(std::string(text));
     } catch (YAML::Exception const& e) {
-        return fail("yaml: line " + std::to_string(e.mark.line + 1) + ", column " + std::to_string(e.mark.column + 1) +
+        return fail("yaml: line " + std::to_string(e.mark.line + 1 + options.line_offset) + ", column " +
+                    std::to_string(e.mark.column + 1) +
                     ": " + e.msg);
     } catch (std::exception const& e) {
         return fail(std::string("yaml: ") + e.what());

@@ -10,12 +10,11 @@
 #define ESX_SPEC_CONDITIONS_HPP
 
 #include <esx/failure.hpp>
-#include <esx/spec/regex.hpp>
+#include <esx/regex.hpp>
 #include <esx/spec/store.hpp>
 
 #include <algorithm>
 #include <map>
-#include <regex>
 #include <string>
 #include <string_view>
 
@@ -47,9 +46,10 @@ inline bool allows(cluster_store_condition const& condition, std::string_view ns
     if (condition.namespace_selector && matches(*condition.namespace_selector, ns_labels)) return true;
     for (auto const& n : condition.namespaces)
         if (n == ns) return true;
+    // RE2 (linear time): a namespace user's pattern cannot stall the controller.
     for (auto const& pattern : condition.namespace_regexes) {
-        auto re = compile_regex(pattern);
-        if (re && std::regex_search(ns.begin(), ns.end(), *re)) return true;
+        auto re = esx::regex::compile(pattern);
+        if (re && re->search(ns)) return true;
     }
     return false;
 }

@@ -30,6 +30,8 @@ enum class template_scope { values, keys_and_values };
 enum class template_target { data, annotations, labels };
 enum class merge_conflict_policy { error, ignore };
 enum class merge_strategy { extract, json };
+enum class merge_priority_policy { strict, ignore_not_found };
+enum class sync_window_kind { allow, deny };
 
 /// `secretStoreRef` / `sourceRef.storeRef`.
 struct store_ref {
@@ -40,7 +42,8 @@ struct store_ref {
 
 /// `sourceRef.generatorRef`: parsed so a manifest using it gets a clear "not supported" error.
 struct generator_ref {
-    std::string api_version, kind, name;
+    std::string api_version = "generators.external-secrets.io/v1alpha1";  ///< `apiVersion`, CRD default
+    std::string kind, name;
     friend bool operator==(generator_ref const&, generator_ref const&) = default;
 };
 
@@ -93,7 +96,8 @@ struct rewrite_transform {
 struct rewrite_merge {
     std::string into;
     std::vector<std::string> priority;
-    merge_conflict_policy conflict_policy = merge_conflict_policy::error;
+    merge_conflict_policy conflict_policy = merge_conflict_policy::error;  ///< `conflictPolicy`
+    merge_priority_policy priority_policy = merge_priority_policy::strict; ///< `priorityPolicy`
     merge_strategy strategy = merge_strategy::extract;
     friend bool operator==(rewrite_merge const&, rewrite_merge const&) = default;
 };
@@ -130,8 +134,10 @@ struct template_ref {
 struct template_from {
     std::optional<template_ref> config_map;  ///< `configMap`
     std::optional<template_ref> secret;
-    template_target target = template_target::data;  ///< case-insensitive in manifests, as ESO
+    template_target target = template_target::data;  ///< case-insensitive in v1 manifests, as ESO
     std::optional<std::string> literal;
+    /// `valuesDecodingStrategy` (v1): how the rendered values are decoded; unset acts as None.
+    decoding_strategy values_decoding = decoding_strategy::none;
     friend bool operator==(template_from const&, template_from const&) = default;
 };
 
@@ -152,14 +158,37 @@ struct secret_template {
     friend bool operator==(secret_template const&, secret_template const&) = default;
 };
 
+/// `target.manifest`: a generic (non-Secret) target. Read and written back so the field round-trips;
+/// refused by validation, as ESO refuses it unless started with `--unsafe-allow-generic-targets`.
+struct manifest_reference {
+    std::string api_version, kind;  ///< `apiVersion`, `kind`
+    friend bool operator==(manifest_reference const&, manifest_reference const&) = default;
+};
+
 /// `spec.target`: the Secret to write.
 struct external_secret_target {
     std::string name;  ///< empty: the ExternalSecret's name
     creation_policy creation = creation_policy::owner;   ///< `creationPolicy`
     deletion_policy deletion = deletion_policy::retain;  ///< `deletionPolicy`
     std::optional<secret_template> template_;            ///< `template`
+    std::optional<manifest_reference> manifest;          ///< `manifest` (v1), refused by validation
     bool immutable = false;
     friend bool operator==(external_secret_target const&, external_secret_target const&) = default;
+};
+
+/// One `syncWindows.windows[]` entry: a window opening at each firing of `schedule`.
+struct sync_window {
+    std::string schedule;                         ///< 5-field cron (UTC) or a descriptor (`@daily`, `@every 1h`)
+    std::chrono::nanoseconds duration{};          ///< `duration`: how long the window stays open
+    friend bool operator==(sync_window const&, sync_window const&) = default;
+};
+
+/// `spec.syncWindows` (v1): when periodic refreshes may run. `allow`: only inside a window;
+/// `deny`: never inside one. Creation and spec changes are not held back (ESO's rule).
+struct sync_windows {
+    sync_window_kind kind = sync_window_kind::allow;
+    std::vector<sync_window> windows;  ///< at least one
+    friend bool operator==(sync_windows const&, sync_windows const&) = default;
 };
 
 struct external_secret_spec {
@@ -167,6 +196,7 @@ struct external_secret_spec {
     external_secret_target target;
     std::optional<spec::refresh_policy> refresh_policy;        ///< `refreshPolicy`; unset acts as Periodic
     std::chrono::nanoseconds refresh_interval = std::chrono::hours(1);  ///< `refreshInterval`; 0: never refresh
+    std::optional<spec::sync_windows> sync_windows;            ///< `syncWindows` (v1)
     std::vector<external_secret_data> data;
     std::vector<external_secret_data_from> data_from;  ///< `dataFrom`
     friend bool operator==(external_secret_spec const&, external_secret_spec const&) = default;

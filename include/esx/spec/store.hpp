@@ -131,10 +131,19 @@ struct cluster_store_condition {
     friend bool operator==(cluster_store_condition const&, cluster_store_condition const&) = default;
 };
 
+/// `spec.retrySettings`: accepted and kept; ESO's azurekv provider does not read it (only the aws,
+/// ibm, oracle and vault providers do), and neither does esx.
+struct store_retry_settings {
+    std::optional<std::int32_t> max_retries;    ///< `maxRetries`
+    std::optional<std::string> retry_interval;  ///< `retryInterval`, a Go duration as ESO parses it
+    friend bool operator==(store_retry_settings const&, store_retry_settings const&) = default;
+};
+
 struct secret_store_spec {
     std::string controller;                                 ///< `controller` (class)
     std::optional<std::chrono::seconds> refresh_interval;   ///< `refreshInterval`: int seconds or duration
     azurekv_provider provider;                              ///< `provider.azurekv`
+    std::optional<store_retry_settings> retry_settings;     ///< `retrySettings`
     std::vector<cluster_store_condition> conditions;        ///< ClusterSecretStore only
     friend bool operator==(secret_store_spec const&, secret_store_spec const&) = default;
 };

@@ -18,6 +18,7 @@
 #include <esx/spec/store.hpp>
 
 #include <string>
+#include <vector>
 
 namespace esx::spec {
 
@@ -26,6 +27,10 @@ struct validate_options {
     /// context namespace); cross-namespace checks compare against it. Empty: a SecretStore or
     /// ExternalSecret must name its namespace (as objects read from the API server do).
     std::string default_namespace = "default";
+    /// Object types `remoteRef.key` may name (`type/name`) besides ESO's `secret`, `key` and
+    /// `cert`: the prefixes, without the `/`, of a program's own object kinds (see
+    /// examples/custom_policy).
+    std::vector<std::string> extra_object_types;
 };
 
 ESX_DECL result<void, failure> validate(secret_store const& s, validate_options const& options = {});

@@ -20,6 +20,9 @@ out=$(kubectl apply --server-side -f "$CRDS" 2>&1)
 expect_match "apply --server-side" 'customresourcedefinition.apiextensions.k8s.io/clusterexternalsecrets.external-secrets.io serverside-applied' "$out"
 expect_eq "v1 stored, v1beta1 served" "v1=true/true v1beta1=true/false" \
     "$(kubectl get crd externalsecrets.external-secrets.io -o jsonpath='{range .spec.versions[*]}{.name}={.served}/{.storage} {end}' | sed 's/ $//')"
+# ESO 2.9 marks v1beta1 deprecated (and no longer serves it; esx still does, for the docs' manifests).
+expect_eq "v1beta1 deprecated" "true" \
+    "$(kubectl get crd externalsecrets.external-secrets.io -o jsonpath='{.spec.versions[?(@.name=="v1beta1")].deprecated}')"
 
 res=$(kubectl api-resources --api-group=external-secrets.io 2>&1)
 expect_match "api-resources: es" '^externalsecrets +es +external-secrets.io/v1 +true +ExternalSecret$' "$res"

@@ -6,6 +6,7 @@
 #include <esx/spec/json.hpp>
 
 #include <array>
+#include <cstdint>
 #include <string>
 #include <utility>
 
@@ -90,6 +91,21 @@ inline constexpr std::array<std::pair<std::string_view, template_scope>, 2> temp
 inline constexpr std::array<std::pair<std::string_view, merge_conflict_policy>, 2> merge_conflict_policies{{
     {"Ignore", merge_conflict_policy::ignore},
     {"Error", merge_conflict_policy::error},
+}};
+inline constexpr std::array<std::pair<std::string_view, merge_priority_policy>, 2> merge_priority_policies{{
+    {"IgnoreNotFound", merge_priority_policy::ignore_not_found},
+    {"Strict", merge_priority_policy::strict},
+}};
+inline constexpr std::array<std::pair<std::string_view, sync_window_kind>, 2> sync_window_kinds{{
+    {"allow", sync_window_kind::allow},
+    {"deny", sync_window_kind::deny},
+}};
+// v1beta1's templateFrom target is a CRD enum (case-sensitive); v1's is a string the webhook
+// compares case-insensitively.
+inline constexpr std::array<std::pair<std::string_view, template_target>, 3> template_targets{{
+    {"Data", template_target::data},
+    {"Annotations", template_target::annotations},
+    {"Labels", template_target::labels},
 }};
 inline constexpr std::array<std::pair<std::string_view, merge_strategy>, 2> merge_strategies{{
     {"Extract", merge_strategy::extract},
@@ -249,6 +265,10 @@ inline void read_store_spec(object_reader& top, secret_store& s, version v) {
                 r.report().add(r.at("refreshInterval"), reasons::invalid,
                                "invalid refreshInterval " + std::to_string(secs) + ": must not be negative");
             else s.spec.refresh_interval = std::chrono::seconds(secs);
+        } else if (ri->is_string() && v.v1beta1) {
+            // v1beta1's field is a plain integer; the duration form came with v1's IntOrString.
+            r.report().add(r.at("refreshInterval"), reasons::type_invalid,
+                           "must be an integer (seconds) in external-secrets.io/v1beta1");
         } else if (ri->is_string()) {
             std::string text(ri->get_string());
             auto d = parse_duration(text);
@@ -264,8 +284,20 @@ inline void read_store_spec(object_reader& top, secret_store& s, version v) {
                            "must be an integer (seconds) or a duration string");
         }
     }
-    // ESO reads retrySettings only for aws, vault, ibm and oracle; accepted and ignored, as ESO.
-    r.field("retrySettings");
+    // ESO reads retrySettings only for aws, vault, ibm and oracle; kept, and ignored, as ESO.
+    if (json::value const* rs = r.field("retrySettings")) {
+        object_reader rr(rs, r.at("retrySettings"), r.report());
+        if (rr.present()) {
+            store_retry_settings settings;
+            if (auto n = rr.optional_integer("maxRetries")) {
+                if (*n < INT32_MIN || *n > INT32_MAX)
+                    r.report().add(rr.at("maxRetries"), reasons::invalid, "must fit in 32 bits (int32)");
+                else settings.max_retries = std::int32_t(*n);
+            }
+            settings.retry_interval = rr.optional_string("retryInterval");
+            s.spec.retry_settings = std::move(settings);
+        }
+    }
     if (json::value const* pv = r.field("provider")) {
         object_reader pr(pv, "spec.provider", r.report(), false);
         if (pr.present()) {
@@ -340,14 +372,16 @@ inline void read_remote_ref(object_reader& r, remote_ref& ref, version v) {
     if (v1_only(r, "nullBytePolicy", v)) r.read_enum("nullBytePolicy", ref.null_bytes, table(null_byte_policies));
 }
 
-inline void read_template(object_reader& r, secret_template& t) {
+/// `generic`: the target is a `manifest` other than a v1 Secret, where ESO lets templateFrom
+/// targets be paths (esx refuses the manifest itself, so their text is not kept).
+inline void read_template(object_reader& r, secret_template& t, version v, bool generic) {
     r.read("type", t.type);
     r.read("engineVersion", t.engine_version);
     if (json::value const* m = r.field("metadata")) {
         object_reader mr(m, r.at("metadata"), r.report());
         mr.read("labels", t.metadata.labels);
         mr.read("annotations", t.metadata.annotations);
-        mr.read("finalizers", t.metadata.finalizers);
+        if (v1_only(mr, "finalizers", v)) mr.read("finalizers", t.metadata.finalizers);
     }
     r.read_enum("mergePolicy", t.merge_policy, table(template_merge_policies));
     r.read("data", t.data);
@@ -379,7 +413,9 @@ inline void read_template(object_reader& r, secret_template& t) {
             };
             f.config_map = read_ref("configMap");
             f.secret = read_ref("secret");
-            if (json::value const* tv = fr.field("target")) {
+            if (v.v1beta1) {
+                fr.read_enum("target", f.target, table(template_targets));
+            } else if (json::value const* tv = fr.field("target")) {
                 // Case-insensitive, with the webhook's message for anything else.
                 if (!tv->is_string()) {
                     r.report().add(fr.at("target"), reasons::type_invalid, "must be a string");
@@ -394,7 +430,7 @@ inline void read_template(object_reader& r, secret_template& t) {
                     if (l == "data" || l.empty()) f.target = template_target::data;
                     else if (l == "annotations") f.target = template_target::annotations;
                     else if (l == "labels") f.target = template_target::labels;
-                    else
+                    else if (!generic)
                         r.report().add(fr.at("target"), reasons::not_supported,
                                        "templateFrom target=\"" + std::string(s) +
                                            "\" is not allowed when targeting a Secret, must be one of \"Data\", "
@@ -402,6 +438,8 @@ inline void read_template(object_reader& r, secret_template& t) {
                 }
             }
             f.literal = fr.optional_string("literal");
+            if (v1_only(fr, "valuesDecodingStrategy", v))
+                fr.read_enum("valuesDecodingStrategy", f.values_decoding, table(decoding_strategies));
             t.from.push_back(std::move(f));
         }
     }
@@ -418,17 +456,22 @@ inline void read_es_spec(object_reader& r, external_secret_spec& s, version v) {
         if (v.v1beta1) tr.read_enum("creationPolicy", s.target.creation, table(creation_policies_v1beta1));
         else tr.read_enum("creationPolicy", s.target.creation, table(creation_policies_v1));
         tr.read_enum("deletionPolicy", s.target.deletion, table(deletion_policies));
+        if (v1_only(tr, "manifest", v)) {
+            if (json::value const* m = tr.field("manifest")) {
+                object_reader mr(m, tr.at("manifest"), r.report());
+                if (mr.present())
+                    s.target.manifest = manifest_reference{mr.required_string("apiVersion"), mr.required_string("kind")};
+            }
+        }
+        bool generic = s.target.manifest && !(s.target.manifest->api_version == "v1" && s.target.manifest->kind == "Secret");
         if (json::value const* t = tr.field("template")) {
             object_reader tpl(t, tr.at("template"), r.report());
             if (tpl.present()) {
                 s.target.template_.emplace();
-                read_template(tpl, *s.target.template_);
+                read_template(tpl, *s.target.template_, v, generic);
             }
         }
         tr.read("immutable", s.target.immutable);
-        if (tr.field("manifest"))
-            r.report().add(tr.at("manifest"), reasons::not_supported,
-                           "generic targets (target.manifest) are not supported by esx");
     }
     if (json::value const* rp = r.field("refreshPolicy")) {
         (void)rp;
@@ -446,8 +489,36 @@ inline void read_es_spec(object_reader& r, external_secret_spec& s, version v) {
             s.refresh_interval = *d;
         }
     }
-    if (r.field("syncWindows"))
-        r.report().add(r.at("syncWindows"), reasons::not_supported, "syncWindows are not supported by esx");
+    if (v1_only(r, "syncWindows", v)) {
+        if (json::value const* sw = r.field("syncWindows")) {
+            object_reader wr(sw, r.at("syncWindows"), r.report());
+            if (wr.present()) {
+                sync_windows windows;
+                if (!wr.read_enum("kind", windows.kind, table(sync_window_kinds)) && !wr.field("kind")) wr.missing("kind");
+                if (auto* a = wr.array("windows")) {
+                    for (std::size_t i = 0; i < a->size(); ++i) {
+                        object_reader er(&(*a)[i], index_path(wr.at("windows"), i), r.report());
+                        if (!er.present()) continue;
+                        sync_window w;
+                        w.schedule = er.required_string("schedule");
+                        if (json::value const* d = er.field("duration")) {
+                            if (!d->is_string()) er.report().add(er.at("duration"), reasons::type_invalid,
+                                                                 "must be a duration string, e.g. \"8h\"");
+                            else if (auto parsed = parse_duration(d->get_string()); !parsed)
+                                er.report().add(er.at("duration"), reasons::invalid, parsed.error().message);
+                            else w.duration = *parsed;
+                        } else {
+                            er.missing("duration");
+                        }
+                        windows.windows.push_back(std::move(w));
+                    }
+                } else if (!wr.field("windows")) {
+                    wr.missing("windows");
+                }
+                s.sync_windows = std::move(windows);
+            }
+        }
+    }
     if (auto* a = r.array("data")) {
         for (std::size_t i = 0; i < a->size(); ++i) {
             object_reader dr(&(*a)[i], index_path(r.at("data"), i), r.report());
@@ -514,6 +585,7 @@ inline void read_es_spec(object_reader& r, external_secret_spec& s, version v) {
                                 xr.read("into", m.into);
                                 xr.read("priority", m.priority);
                                 xr.read_enum("conflictPolicy", m.conflict_policy, table(merge_conflict_policies));
+                                xr.read_enum("priorityPolicy", m.priority_policy, table(merge_priority_policies));
                                 xr.read_enum("strategy", m.strategy, table(merge_strategies));
                                 w.merge = std::move(m);
                             }

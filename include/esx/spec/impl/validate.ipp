@@ -4,9 +4,11 @@
 
 #include <esx/cloud.hpp>
 #include <esx/spec/json.hpp>
-#include <esx/spec/regex.hpp>
+#include <esx/regex.hpp>
+#include <esx/spec/sync_windows.hpp>
 #include <esx/spec/validate.hpp>
 
+#include <algorithm>
 #include <set>
 #include <string>
 
@@ -51,6 +53,22 @@ inline constexpr std::string_view subdomain_message =
     "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must "
     "start and end with an alphanumeric character";
 
+/// RFC 1123 label (a namespace name): at most 63 characters.
+inline bool is_dns_label(std::string_view s) {
+    return !s.empty() && s.size() <= 63 && s.find('.') == std::string_view::npos && is_dns_subdomain(s);
+}
+inline constexpr std::string_view label_message =
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end "
+    "with an alphanumeric character (at most 63 characters)";
+
+/// `namespaces[]` of a condition or a ClusterExternalSecret (the CRD's item pattern).
+inline void check_namespace_list(checker& check, std::vector<std::string> const& list, std::string const& path) {
+    for (std::size_t i = 0; i < list.size(); ++i) {
+        if (list[i].empty()) check(index_path(path, i), reasons::required, "must not be empty");
+        else if (!is_dns_label(list[i])) check(index_path(path, i), reasons::invalid, std::string(label_message));
+    }
+}
+
 inline void check_name(checker& check, std::string field, std::string_view value) {
     if (value.empty()) check(std::move(field), reasons::required, "must not be empty");
     else if (!is_dns_subdomain(value)) check(std::move(field), reasons::invalid, std::string(subdomain_message));
@@ -85,7 +103,7 @@ inline void check_label_selector(checker& check, label_selector const& s, std::s
 }
 
 inline void check_regex(checker& check, std::string field, std::string_view pattern, std::string_view prefix = {}) {
-    auto r = compile_regex(pattern);
+    auto r = esx::regex::compile(pattern);
     if (!r) check(std::move(field), reasons::invalid, std::string(prefix) + r.error().message);
 }
 
@@ -107,8 +125,7 @@ inline void check_store(checker& check, secret_store const& s, validate_options 
             check_regex(check, index_path(at + ".namespaceRegexes", ri), c.namespace_regexes[ri],
                         "failed to compile " + std::to_string(ri) + "th namespace regex in " + std::to_string(ci) +
                             "th condition: ");
-        for (std::size_t ni = 0; ni < c.namespaces.size(); ++ni)
-            if (c.namespaces[ni].empty()) check(index_path(at + ".namespaces", ni), reasons::required, "must not be empty");
+        check_namespace_list(check, c.namespaces, at + ".namespaces");
         if (c.namespace_selector) check_label_selector(check, *c.namespace_selector, at + ".namespaceSelector");
     }
     if (!cluster && !s.spec.conditions.empty())
@@ -193,6 +210,14 @@ inline void check_store(checker& check, secret_store const& s, validate_options 
                       "needs clientSecret or clientCertificate when authType is ServicePrincipal");
         }
     }
+    // ESO's authorizerForWorkloadIdentity: with a serviceAccountRef, an authSecretRef must carry
+    // the client ID (it is read before the ServiceAccount's annotation).
+    if (p.auth_type == azure_auth_type::workload_identity && p.service_account_ref && p.auth_secret_ref &&
+        !p.auth_secret_ref->client_id)
+        check(az + ".authSecretRef.clientId", reasons::required,
+              "is required when authSecretRef is set with authType WorkloadIdentity (ESO: missing "
+              "accessKeyID/secretAccessKey in store config); or remove authSecretRef to use the ServiceAccount's "
+              "annotation");
 }
 
 /// Key Vault object names: 1-127 letters, digits and dashes.
@@ -205,7 +230,8 @@ inline bool is_vault_object_name(std::string_view s) {
 
 /// `remoteRef.key`: `[secret/|key/|cert/]name`. ESO splits on `/` and drops anything after the
 /// second part; esx refuses what ESO would fail on or silently cut.
-inline void check_remote_key(checker& check, std::string const& field, std::string_view key, bool extract) {
+inline void check_remote_key(checker& check, std::string const& field, std::string_view key, bool extract,
+                             std::vector<std::string> const& extra_types) {
     if (key.empty()) {
         check(field, reasons::required, "must not be empty");
         return;
@@ -215,7 +241,8 @@ inline void check_remote_key(checker& check, std::string const& field, std::stri
         type = key.substr(0, slash);
         name = key.substr(slash + 1);
     }
-    if (type != "secret" && type != "key" && type != "cert") {
+    bool const extra = std::find(extra_types.begin(), extra_types.end(), type) != extra_types.end();
+    if (type != "secret" && type != "key" && type != "cert" && !extra) {
         check(field, reasons::invalid,
               "unknown Azure Key Vault object type \"" + std::string(type) + "\": use secret/, key/, cert/ or no prefix");
         return;
@@ -245,7 +272,29 @@ inline void check_source_ref(checker& check, std::optional<source_ref> const& s,
     if (s->store) check_name(check, at + ".sourceRef.storeRef.name", s->store->name);
 }
 
-inline void check_es_spec(checker& check, external_secret_spec const& s, std::string const& prefix) {
+/// The CRD's pattern for a window's schedule, then whether it parses as ESO's cron parser reads it
+/// (ESO skips a window it cannot parse; esx refuses it so the window is not silently lost).
+inline void check_sync_windows(checker& check, sync_windows const& w, std::string const& path) {
+    if (w.windows.empty()) check(path + ".windows", reasons::invalid, "must have at least 1 items");
+    for (std::size_t i = 0; i < w.windows.size(); ++i) {
+        std::string at = index_path(path + ".windows", i) + ".schedule";
+        std::string const& schedule = w.windows[i].schedule;
+        if (schedule.empty()) {
+            check(at, reasons::required, "must not be empty");
+        } else if (!matches_schedule_pattern(schedule)) {
+            check(at, reasons::invalid,
+                  "should match '^(@(annually|yearly|monthly|weekly|daily|midnight|hourly)|@every [^\\s]+.*|[^\\s]+( "
+                  "[^\\s]+){4})$'");
+        } else if (auto parsed = parse_schedule(schedule); !parsed) {
+            check(at, reasons::invalid, parsed.error().message + " (ESO would skip this window)");
+        }
+        if (w.windows[i].duration.count() < 0)
+            check(index_path(path + ".windows", i) + ".duration", reasons::invalid, "must not be negative");
+    }
+}
+
+inline void check_es_spec(checker& check, external_secret_spec const& s, std::string const& prefix,
+                          validate_options const& options) {
     if (check.p.has(prefix)) return;
     auto at = [&](std::string_view rest) { return prefix + std::string(rest); };
 
@@ -264,6 +313,12 @@ inline void check_es_spec(checker& check, external_secret_spec const& s, std::st
         check(prefix, reasons::required, "either data or dataFrom should be specified");
     if (!t.name.empty() && !is_dns_subdomain(t.name))
         check(at(".target.name"), reasons::invalid, std::string(subdomain_message));
+    // ESO's controller refuses generic targets unless started with --unsafe-allow-generic-targets.
+    if (t.manifest)
+        check(at(".target.manifest"), reasons::not_supported,
+              "generic targets are not supported by esx (ESO refuses them too unless its controller runs with "
+              "--unsafe-allow-generic-targets): remove target.manifest to write a Secret");
+    if (s.sync_windows) check_sync_windows(check, *s.sync_windows, at(".syncWindows"));
 
     // ESO's validatePrivilegedTemplate.
     if (t.template_) {
@@ -322,7 +377,7 @@ inline void check_es_spec(checker& check, external_secret_spec const& s, std::st
             check(da + ".secretKey", reasons::invalid, "must consist of alphanumeric characters, '-', '_' or '.'");
         else if (!seen.insert(d.secret_key).second)
             check(da + ".secretKey", reasons::duplicate, "duplicate secretKey found: " + d.secret_key);
-        check_remote_key(check, da + ".remoteRef.key", d.remote.key, false);
+        check_remote_key(check, da + ".remoteRef.key", d.remote.key, false, options.extra_object_types);
         check_source_ref(check, d.source, da);
     }
 
@@ -338,7 +393,7 @@ inline void check_es_spec(checker& check, external_secret_spec const& s, std::st
         else if (f.source && !f.source->generator && !f.source->store)
             check(fa + ".sourceRef", reasons::required,
                   "generatorRef or storeRef must be set when using sourceRef in dataFrom");
-        if (f.extract) check_remote_key(check, fa + ".extract.key", f.extract->key, true);
+        if (f.extract) check_remote_key(check, fa + ".extract.key", f.extract->key, true, options.extra_object_types);
         if (f.find && f.find->name_regexp)
             check_regex(check, fa + ".find.name.regexp", *f.find->name_regexp);
         for (std::size_t j = 0; j < f.rewrites.size(); ++j) {
@@ -366,7 +421,7 @@ ESX_DECL void validate_into(secret_store const& s, validate_options const& optio
 ESX_DECL void validate_into(external_secret const& es, validate_options const& options, problems& p) {
     validate_impl::checker check{p};
     validate_impl::check_metadata(check, es.metadata, true, options);
-    validate_impl::check_es_spec(check, es.spec, "spec");
+    validate_impl::check_es_spec(check, es.spec, "spec", options);
 }
 
 ESX_DECL void validate_into(cluster_external_secret const& ces, validate_options const& options, problems& p) {
@@ -374,12 +429,13 @@ ESX_DECL void validate_into(cluster_external_secret const& ces, validate_options
     validate_impl::check_metadata(check, ces.metadata, false, options);
     if (p.has("spec")) return;
     auto const& s = ces.spec;
-    validate_impl::check_es_spec(check, s.external_secret_spec, "spec.externalSecretSpec");
+    validate_impl::check_es_spec(check, s.external_secret_spec, "spec.externalSecretSpec", options);
     if (!s.external_secret_name.empty() && !validate_impl::is_dns_subdomain(s.external_secret_name))
         check("spec.externalSecretName", reasons::invalid, std::string(validate_impl::subdomain_message));
     if (s.namespace_selector) validate_impl::check_label_selector(check, *s.namespace_selector, "spec.namespaceSelector");
     for (std::size_t i = 0; i < s.namespace_selectors.size(); ++i)
         validate_impl::check_label_selector(check, s.namespace_selectors[i], index_path("spec.namespaceSelectors", i));
+    validate_impl::check_namespace_list(check, s.namespaces, "spec.namespaces");
     if (!s.namespace_selector && s.namespace_selectors.empty() && s.namespaces.empty())
         check("spec", reasons::required, "must select namespaces with namespaceSelectors, namespaceSelector or namespaces");
 }

@@ -57,6 +57,10 @@ inline std::string_view name_of(template_target t) {
 }
 inline std::string_view name_of(merge_conflict_policy p) { return p == merge_conflict_policy::ignore ? "Ignore" : "Error"; }
 inline std::string_view name_of(merge_strategy s) { return s == merge_strategy::json ? "JSON" : "Extract"; }
+inline std::string_view name_of(merge_priority_policy p) {
+    return p == merge_priority_policy::ignore_not_found ? "IgnoreNotFound" : "Strict";
+}
+inline std::string_view name_of(sync_window_kind k) { return k == sync_window_kind::deny ? "deny" : "allow"; }
 
 inline json::object string_map(std::map<std::string, std::string> const& m) {
     json::object o;
@@ -186,14 +190,14 @@ inline json::object remote_ref_json(remote_ref const& r, bool v1) {
     return o;
 }
 
-inline json::object template_json(secret_template const& t) {
+inline json::object template_json(secret_template const& t, bool v1) {
     json::object o;
     put_if(o, "type", t.type);
     o["engineVersion"] = t.engine_version;
     json::object m;
     put_if(m, "labels", t.metadata.labels);
     put_if(m, "annotations", t.metadata.annotations);
-    put_if(m, "finalizers", t.metadata.finalizers);
+    if (v1) put_if(m, "finalizers", t.metadata.finalizers);
     if (!m.empty()) o["metadata"] = std::move(m);
     o["mergePolicy"] = name_of(t.merge_policy);
     put_if(o, "data", t.data);
@@ -218,6 +222,8 @@ inline json::object template_json(secret_template const& t) {
             if (f.secret) x["secret"] = ref(*f.secret);
             x["target"] = name_of(f.target);
             put_if(x, "literal", f.literal);
+            if (v1 && f.values_decoding != decoding_strategy::none)
+                x["valuesDecodingStrategy"] = name_of(f.values_decoding);
             a.push_back(std::move(x));
         }
         o["templateFrom"] = std::move(a);
@@ -232,11 +238,19 @@ inline json::object es_spec(external_secret_spec const& s, bool v1) {
     put_if(t, "name", s.target.name);
     t["creationPolicy"] = name_of(s.target.creation);
     t["deletionPolicy"] = name_of(s.target.deletion);
-    if (s.target.template_) t["template"] = template_json(*s.target.template_);
+    if (s.target.template_) t["template"] = template_json(*s.target.template_, v1);
+    if (v1 && s.target.manifest)
+        t["manifest"] = json::object{{"apiVersion", s.target.manifest->api_version}, {"kind", s.target.manifest->kind}};
     if (s.target.immutable) t["immutable"] = true;
     o["target"] = std::move(t);
     if (s.refresh_policy) o["refreshPolicy"] = name_of(*s.refresh_policy);
     o["refreshInterval"] = format_duration(s.refresh_interval);
+    if (v1 && s.sync_windows) {
+        json::array windows;
+        for (auto const& w : s.sync_windows->windows)
+            windows.push_back(json::object{{"schedule", w.schedule}, {"duration", format_duration(w.duration)}});
+        o["syncWindows"] = json::object{{"kind", name_of(s.sync_windows->kind)}, {"windows", std::move(windows)}};
+    }
     if (!s.data.empty()) {
         json::array a;
         for (auto const& d : s.data) {
@@ -269,11 +283,12 @@ inline json::object es_spec(external_secret_spec const& s, bool v1) {
                     json::object y;
                     if (w.regexp) y["regexp"] = json::object{{"source", w.regexp->source}, {"target", w.regexp->target}};
                     if (w.transform) y["transform"] = json::object{{"template", w.transform->template_}};
-                    if (w.merge) {
+                    if (v1 && w.merge) {
                         json::object m;
                         put_if(m, "into", w.merge->into);
                         put_if(m, "priority", w.merge->priority);
                         m["conflictPolicy"] = name_of(w.merge->conflict_policy);
+                        m["priorityPolicy"] = name_of(w.merge->priority_policy);
                         m["strategy"] = name_of(w.merge->strategy);
                         y["merge"] = std::move(m);
                     }
@@ -303,6 +318,12 @@ ESX_DECL boost::json::value to_json(secret_store const& s) {
     put_if(spec, "controller", s.spec.controller);
     if (s.spec.refresh_interval) spec["refreshInterval"] = s.spec.refresh_interval->count();
     spec["provider"] = json::object{{"azurekv", azurekv(s.spec.provider, is_v1(s.api_version))}};
+    if (s.spec.retry_settings) {
+        json::object r;
+        if (s.spec.retry_settings->max_retries) r["maxRetries"] = *s.spec.retry_settings->max_retries;
+        put_if(r, "retryInterval", s.spec.retry_settings->retry_interval);
+        spec["retrySettings"] = std::move(r);
+    }
     if (!s.spec.conditions.empty()) {
         json::array a;
         for (auto const& c : s.spec.conditions) {
