@@ -40,6 +40,8 @@ struct target {
     std::string type;  ///< Secret `type`; empty: `Opaque` on create, the existing type on merge
     std::map<std::string, secret_bytes> data;                ///< final keys and values
     std::map<std::string, std::string> labels, annotations;  ///< to set (ESO: the ES's own, or the template's)
+    /// `template.metadata.finalizers`: added to the Secret's finalizers when missing, never removed (ESO's AddFinalizer).
+    std::vector<std::string> finalizers;
     bool immutable = false;                                  ///< `spec.target.immutable`
     spec::creation_policy creation = spec::creation_policy::owner;
     spec::deletion_policy deletion = spec::deletion_policy::retain;
@@ -72,6 +74,8 @@ constexpr std::string_view to_string(action a) noexcept {
     }
     return "";
 }
+
+inline std::ostream& operator<<(std::ostream& os, action a) { return os << to_string(a); }
 
 struct outcome {
     sink::action action = sink::action::unchanged;
