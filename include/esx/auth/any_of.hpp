@@ -4,6 +4,7 @@
 #define ESX_AUTH_ANY_OF_HPP
 
 #include <esx/auth/concept.hpp>
+#include <esx/auth/token_cache.hpp>
 
 #include <optional>
 #include <string>
@@ -112,6 +113,19 @@ public:
         std::visit(
             [&](auto& p) {
                 if constexpr (!std::is_same_v<std::remove_cvref_t<decltype(p)>, std::monostate>) p.invalidate(r);
+            },
+            policy_);
+    }
+
+    /** The token-cache key the chosen policy uses for `r` (authority, tenant, client, scope and
+        a fingerprint of the credential): who the policy is. An empty key when no policy was
+        chosen or the policy does not say (it has no `key_for`); callers that key caches by
+        identity must then not share entries between policy objects. */
+    cache_key key_for(token_request const& r) const {
+        return std::visit(
+            [&](auto const& p) -> cache_key {
+                if constexpr (requires { { p.key_for(r) } -> std::convertible_to<cache_key>; }) return p.key_for(r);
+                else return {};
             },
             policy_);
     }

@@ -145,16 +145,38 @@ service_principal_credentials(K& kube, spec::azurekv_provider const& p, credenti
     co_return o;
 }
 
+/// How a refusal of the controller's own identity names its remedy (the C++ switch and the CLI flag).
+inline constexpr std::string_view controller_identity_remedy =
+    "; to allow it, set allow_controller_identity (esx::runtime_options or esx::auth::store_auth_context) or run "
+    "`esx sync --allow-controller-identity`, or use a ClusterSecretStore";
+
+/** The controller-identity rule: `ManagedIdentity`, and `WorkloadIdentity` without a
+    `serviceAccountRef`, authenticate as the controller itself (the node's identity, the
+    controller's mounted token), which every namespace could then borrow. A namespaced
+    SecretStore may use them only when `scope.allow_controller_identity`. Checked before any
+    credential is read, so a refused store reads nothing; the failure names the switch. */
+inline result<void, failure> check_controller_identity(spec::azurekv_provider const& p, credential_scope const& scope) {
+    if (scope.cluster() || scope.allow_controller_identity) return {};
+    if (p.auth_type == spec::azure_auth_type::managed_identity)
+        return detail::store_config_failure(
+            "spec.provider.azurekv.authType",
+            "spec.provider.azurekv.authType: ManagedIdentity uses the controller's own identity and is not allowed "
+            "in a namespaced SecretStore" + std::string(controller_identity_remedy));
+    if (p.auth_type == spec::azure_auth_type::workload_identity && !p.service_account_ref)
+        return detail::store_config_failure(
+            "spec.provider.azurekv.serviceAccountRef",
+            "spec.provider.azurekv.serviceAccountRef: WorkloadIdentity without a serviceAccountRef uses the "
+            "controller's own identity (its mounted token) and is not allowed in a namespaced SecretStore" +
+                std::string(controller_identity_remedy));
+    return {};
+}
+
 /** `authType: ManagedIdentity`: `identityId` selects a user-assigned identity. The identity is
     the controller's (the node's), so a namespaced SecretStore may use it only when allowed. */
 inline result<managed_identity_options, failure> managed_identity_credentials(spec::azurekv_provider const& p,
                                                                               credential_scope const& scope,
                                                                               std::string imds_endpoint = {}) {
-    if (!scope.cluster() && !scope.allow_controller_identity)
-        return detail::store_config_failure(
-            "spec.provider.azurekv.authType",
-            "spec.provider.azurekv.authType: ManagedIdentity uses the controller's own identity and is not allowed "
-            "in a namespaced SecretStore unless controller identities are enabled for namespaced stores");
+    if (auto allowed = check_controller_identity(p, scope); !allowed) return allowed.error();
     managed_identity_options o;
     if (p.identity_id && !p.identity_id->empty()) o.identity_id = *p.identity_id;
     if (!imds_endpoint.empty()) o.endpoint = std::move(imds_endpoint);
@@ -180,12 +202,7 @@ workload_identity_credentials(std::shared_ptr<K> kube, spec::azurekv_provider co
                               esx::cloud c, getenv_function getenv = &std::getenv) {
     using detail::store_config_failure;
     if (!p.service_account_ref) {
-        if (!scope.cluster() && !scope.allow_controller_identity)
-            co_return store_config_failure(
-                "spec.provider.azurekv.serviceAccountRef",
-                "spec.provider.azurekv.serviceAccountRef: WorkloadIdentity without a serviceAccountRef uses the "
-                "controller's own identity and is not allowed in a namespaced SecretStore unless controller "
-                "identities are enabled for namespaced stores");
+        if (auto allowed = check_controller_identity(p, scope); !allowed) co_return allowed.error();
         co_return workload_identity_options::from_environment(std::move(c), getenv);
     }
     auto const& sa = *p.service_account_ref;

@@ -8,6 +8,7 @@
 #include <esx/keyvault/bundles.hpp>
 #include <esx/keyvault/challenge.hpp>
 #include <esx/keyvault/error.hpp>
+#include <esx/keyvault/pager.hpp>
 #include <esx/keyvault/vault_url.hpp>
 #include <esx/log.hpp>
 #include <esx/object/kinds.hpp>
@@ -156,36 +157,76 @@ public:
     }
 
     // ---- listings ---------------------------------------------------------------------------
+    //
+    // Each listing comes in two forms: `*_paged` hands out one page per `pager::next()` (what
+    // `dataFrom.find` uses, so a vault is never held whole), and the vector form collects every
+    // page (following `nextLink` through empty pages until it is null). `maxresults` (1-25) is
+    // the page size asked for.
 
-    /// `GET /secrets`, following `nextLink` through every page (empty ones too) until it is null.
-    /// `maxresults` (1-25) is the page size asked for.
-    boost::asio::awaitable<result<std::vector<item>, failure>> list_secrets(std::optional<unsigned> maxresults = {}) {
-        return list("/secrets", maxresults, "list secrets");
+    /// `GET /secrets`, one page at a time.
+    pager list_secrets_paged(std::optional<unsigned> maxresults = {}) {
+        return make_pager("/secrets", maxresults, "list secrets");
     }
-    /// `GET /secrets/{name}/versions`, all pages.
+    /// `GET /secrets/{name}/versions`, one page at a time.
+    pager list_secret_versions_paged(std::string const& name, std::optional<unsigned> maxresults = {}) {
+        if (!keyvault::detail::is_valid_name(name)) return pager::failed(invalid_name("secret", name));
+        return make_pager("/secrets/" + name + "/versions", maxresults, "list versions of secrets/" + name);
+    }
+    /// `GET /keys`, one page at a time.
+    pager list_keys_paged(std::optional<unsigned> maxresults = {}) { return make_pager("/keys", maxresults, "list keys"); }
+    /// `GET /keys/{name}/versions`, one page at a time.
+    pager list_key_versions_paged(std::string const& name, std::optional<unsigned> maxresults = {}) {
+        if (!keyvault::detail::is_valid_name(name)) return pager::failed(invalid_name("key", name));
+        return make_pager("/keys/" + name + "/versions", maxresults, "list versions of keys/" + name);
+    }
+    /// `GET /certificates`, one page at a time.
+    pager list_certificates_paged(std::optional<unsigned> maxresults = {}) {
+        return make_pager("/certificates", maxresults, "list certificates");
+    }
+    /// `GET /certificates/{name}/versions`, one page at a time.
+    pager list_certificate_versions_paged(std::string const& name, std::optional<unsigned> maxresults = {}) {
+        if (!keyvault::detail::is_valid_name(name)) return pager::failed(invalid_name("certificate", name));
+        return make_pager("/certificates/" + name + "/versions", maxresults, "list versions of certificates/" + name);
+    }
+
+    /// `GET /secrets`, every page.
+    boost::asio::awaitable<result<std::vector<item>, failure>> list_secrets(std::optional<unsigned> maxresults = {}) {
+        return collect(list_secrets_paged(maxresults));
+    }
+    /// `GET /secrets/{name}/versions`, every page.
     boost::asio::awaitable<result<std::vector<item>, failure>> list_secret_versions(
         std::string name, std::optional<unsigned> maxresults = {}) {
-        if (!keyvault::detail::is_valid_name(name)) return refuse_list(invalid_name("secret", name));
-        return list("/secrets/" + name + "/versions", maxresults, "list versions of secrets/" + name);
+        return collect(list_secret_versions_paged(name, maxresults));
     }
+    /// `GET /keys`, every page.
     boost::asio::awaitable<result<std::vector<item>, failure>> list_keys(std::optional<unsigned> maxresults = {}) {
-        return list("/keys", maxresults, "list keys");
+        return collect(list_keys_paged(maxresults));
     }
+    /// `GET /certificates`, every page.
     boost::asio::awaitable<result<std::vector<item>, failure>> list_certificates(
         std::optional<unsigned> maxresults = {}) {
-        return list("/certificates", maxresults, "list certificates");
+        return collect(list_certificates_paged(maxresults));
     }
-    /// `GET /keys/{name}/versions`, all pages.
+    /// `GET /keys/{name}/versions`, every page.
     boost::asio::awaitable<result<std::vector<item>, failure>> list_key_versions(
         std::string name, std::optional<unsigned> maxresults = {}) {
-        if (!keyvault::detail::is_valid_name(name)) return refuse_list(invalid_name("key", name));
-        return list("/keys/" + name + "/versions", maxresults, "list versions of keys/" + name);
+        return collect(list_key_versions_paged(name, maxresults));
     }
-    /// `GET /certificates/{name}/versions`, all pages.
+    /// `GET /certificates/{name}/versions`, every page.
     boost::asio::awaitable<result<std::vector<item>, failure>> list_certificate_versions(
         std::string name, std::optional<unsigned> maxresults = {}) {
-        if (!keyvault::detail::is_valid_name(name)) return refuse_list(invalid_name("certificate", name));
-        return list("/certificates/" + name + "/versions", maxresults, "list versions of certificates/" + name);
+        return collect(list_certificate_versions_paged(name, maxresults));
+    }
+
+    // ---- raw bundles ------------------------------------------------------------------------
+
+    /** `GET /{collection}/{name}[/{version}]` as the JSON object Key Vault sent, for callers that
+        need more than one kind's decoded bytes (tags and attributes for `metadataPolicy: Fetch`,
+        the JWK in another member order). A secret bundle holds its `value`: the caller wipes it
+        (`esx::detail::secure_wipe`) or keeps it only as long as it must. */
+    boost::asio::awaitable<result<boost::json::object, failure>> get_bundle(std::string collection, std::string name,
+                                                                           std::string version = {}) {
+        return read_object_owned(std::move(collection), std::move(name), std::move(version));
     }
 
     // ---- writes -----------------------------------------------------------------------------
@@ -243,7 +284,6 @@ private:
                        "Key Vault version \"" + std::string(version.substr(0, 100)) + "\" of \"" + std::string(name) +
                            "\": must be up to 64 characters of [0-9a-zA-Z]"};
     }
-    static boost::asio::awaitable<result<std::vector<item>, failure>> refuse_list(failure f) { co_return f; }
 
     /// Drops the copy of a secret value a parsed JSON tree holds.
     static void wipe_value(boost::json::object& o) noexcept {
@@ -271,39 +311,35 @@ private:
         co_return co_await call(transport::verb::get, url(path), {}, "get " + path.substr(1));
     }
 
-    boost::asio::awaitable<result<std::vector<item>, failure>> list(std::string path, std::optional<unsigned> maxresults,
-                                                                   std::string what) {
+    pager make_pager(std::string const& path, std::optional<unsigned> maxresults, std::string what) {
         if (maxresults && (*maxresults < 1 || *maxresults > 25))
-            co_return failure{make_error_code(esx::error::invalid_option),
-                              what + ": maxresults must be between 1 and 25, not " + std::to_string(*maxresults)};
-        std::string next = url(path, maxresults ? "maxresults=" + std::to_string(*maxresults) : std::string());
+            return pager::failed(failure{make_error_code(esx::error::invalid_option),
+                                         what + ": maxresults must be between 1 and 25, not " +
+                                             std::to_string(*maxresults)});
+        std::string first = url(path, maxresults ? "maxresults=" + std::to_string(*maxresults) : std::string());
+        pager::source src;
+        src.get = [this, what](std::string page_url) {
+            return call(transport::verb::get, std::move(page_url), {}, what);
+        };
+        src.check_next_link = [this, what](std::string_view link) { return check_next_link(link, what); };
+        return pager(std::move(src), std::move(first), std::move(what), options_.max_pages);
+    }
+
+    static boost::asio::awaitable<result<std::vector<item>, failure>> collect(pager pages) {
         std::vector<item> items;
-        for (std::size_t page = 0;; ++page) {
-            if (page >= options_.max_pages)
-                co_return failure{make_error_code(error::too_many_pages),
-                                  what + ": more than " + std::to_string(options_.max_pages) + " pages"};
-            auto body = co_await call(transport::verb::get, next, {}, what);
-            if (!body) co_return body.error();
-            if (auto const* value = body->if_contains("value")) {
-                if (!value->is_array())
-                    co_return failure{make_error_code(error::malformed_response), what + ": \"value\" is not an array"};
-                for (auto const& v : value->get_array()) {
-                    if (!v.is_object())
-                        co_return failure{make_error_code(error::malformed_response), what + ": an item is not an object"};
-                    auto i = keyvault::detail::parse_item(v.get_object());
-                    if (!i) co_return i.error();
-                    items.push_back(std::move(*i));
-                }
-            }
-            auto const* link = body->if_contains("nextLink");
-            if (!link || link->is_null() || (link->is_string() && link->get_string().empty())) break;
-            if (!link->is_string())
-                co_return failure{make_error_code(error::malformed_response), what + ": \"nextLink\" is not a string"};
-            auto checked = check_next_link(link->get_string(), what);
-            if (!checked) co_return checked.error();
-            next = std::move(*checked);
+        for (;;) {
+            auto p = co_await pages.next();
+            if (!p) co_return p.error();
+            if (!*p) break;
+            for (auto& i : (*p)->items) items.push_back(std::move(i));
         }
         co_return items;
+    }
+
+    boost::asio::awaitable<result<boost::json::object, failure>> read_object_owned(std::string collection,
+                                                                                  std::string name,
+                                                                                  std::string version) {
+        co_return co_await read_object(collection, name, version);
     }
 
     /// A nextLink is followed only to this vault's origin over https: it will carry the token.
