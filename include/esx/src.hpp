@@ -30,6 +30,59 @@
 #include <esx/keyvault/impl/bundles.ipp>
 #include <esx/spec/impl/read.ipp>
 #include <esx/spec/impl/write.ipp>
+#include <esx/spec/impl/sync_windows.ipp>
 #include <esx/spec/impl/validate.ipp>
+#include <esx/spec/impl/manifest.ipp>
+#include <esx/spec/impl/validate_manifests.ipp>
+
+#include <esx/transform/impl/error.ipp>
+#include <esx/transform/impl/go.ipp>
+#include <esx/transform/impl/go_json.ipp>
+#include <esx/transform/impl/gjson.ipp>
+#include <esx/transform/impl/property.ipp>
+#include <esx/transform/impl/decoding.ipp>
+#include <esx/transform/impl/keys.ipp>
+#include <esx/transform/impl/extract.ipp>
+#include <esx/transform/impl/rewrite.ipp>
+#include <esx/transform/impl/find.ipp>
+#include <esx/transform/impl/metadata.ipp>
+#include <esx/transform/impl/hash.ipp>
+#include <esx/transform/impl/jwk.ipp>
+
+#include <esx/transform/template/impl/error.ipp>
+#include <esx/transform/template/impl/value.ipp>
+#include <esx/transform/template/impl/function.ipp>
+#include <esx/transform/template/impl/unicode.ipp>
+#include <esx/transform/template/impl/literals.ipp>
+#include <esx/transform/template/impl/lexer.ipp>
+#include <esx/transform/template/impl/parser.ipp>
+#include <esx/transform/template/impl/printf.ipp>
+#include <esx/transform/template/impl/evaluator.ipp>
+#include <esx/transform/template/impl/template.ipp>
+#include <esx/transform/template/impl/cache.ipp>
+#include <esx/transform/template/impl/target.ipp>
+#include <esx/transform/template/functions/impl/go_time.ipp>
+#include <esx/transform/template/functions/impl/go_json_value.ipp>
+#include <esx/transform/template/functions/impl/sprig_support.ipp>
+#include <esx/transform/template/functions/impl/pem.ipp>
+#include <esx/transform/template/functions/impl/pkcs12.ipp>
+#include <esx/transform/template/functions/impl/jwk.ipp>
+#include <esx/transform/template/functions/impl/yaml.ipp>
+#include <esx/transform/template/functions/impl/sprig_strings.ipp>
+#include <esx/transform/template/functions/impl/sprig_collections.ipp>
+#include <esx/transform/template/functions/impl/sprig_misc.ipp>
+#include <esx/transform/template/functions/impl/eso.ipp>
+
+#include <esx/sink/impl/error.ipp>
+#include <esx/sink/impl/secret_model.ipp>
+#include <esx/sink/impl/secret_json.ipp>
+#include <esx/sink/impl/stream_output.ipp>
+#include <esx/sink/impl/memory.ipp>
+#include <esx/sink/impl/files.ipp>
+#include <esx/sink/impl/dotenv.ipp>
+#include <esx/sink/impl/json.ipp>
+
+#include <esx/pipeline/impl/runtime.ipp>
+#include <esx/pipeline/impl/target_checks.ipp>
 
 #endif
