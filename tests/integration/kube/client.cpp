@@ -785,6 +785,8 @@ BOOST_AUTO_TEST_CASE(resumes_from_the_last_version_after_the_stream_drops) {
     BOOST_TEST(queries[1].find("resourceVersion=" + rv_of(*first) + "&") != std::string::npos);
 }
 
+// kube-apiserver answers a watch from a compacted version with 200 and one ERROR event whose
+// Status is 410 Expired (not with an HTTP 410): the watcher lists again.
 BOOST_AUTO_TEST_CASE(relists_when_the_version_is_too_old) {
     mock_cluster m(mock_options(/*watch_window=*/2));
     auto const& secrets = k8s::resources::secrets;
@@ -792,7 +794,7 @@ BOOST_AUTO_TEST_CASE(relists_when_the_version_is_too_old) {
     for (int i = 0; i < 5; ++i)
         REQUIRE_OK(m.run(m.client->create(secrets, "watch", secret("churn-" + std::to_string(i)))));
     k8s::watch_options o;
-    o.resource_version = old; // older than the 2-change window: 410 Expired
+    o.resource_version = old; // older than the 2-change window: an ERROR event with 410 Expired
     auto w = m.client->watch(secrets, "watch", o);
     auto e = m.run(w.next());
     REQUIRE_OK(e);
@@ -808,13 +810,36 @@ BOOST_AUTO_TEST_CASE(relists_when_the_version_is_too_old) {
     BOOST_TEST(added == 5u);
     BOOST_TEST(w.relists() == 1u);
     BOOST_TEST(w.resource_version() == std::to_string(m.server.resource_version()));
-    auto gone = m.requests_to("/api/v1/namespaces/watch/secrets");
-    BOOST_TEST(std::any_of(gone.begin(), gone.end(), [](auto const& r) { return r.status == 410; }));
+    auto const watches = m.requests_to("/api/v1/namespaces/watch/secrets");
+    BOOST_TEST(std::any_of(watches.begin(), watches.end(), [&](auto const& r) {
+        return r.query.find("resourceVersion=" + old + "&") != std::string::npos && r.status == 200;
+    })); // the expired watch was answered, in the event form
     // And it keeps watching from the new list.
     REQUIRE_OK(m.run(m.client->create(secrets, "watch", secret("after-relist"))));
     auto next = m.run(w.next());
     REQUIRE_OK(next);
     BOOST_TEST(name_of(next->object) == "after-relist");
+}
+
+// An HTTP 410 on opening the watch (what a proxy or an older server may answer) also relists.
+BOOST_AUTO_TEST_CASE(relists_when_the_watch_request_is_answered_410) {
+    mock_cluster m;
+    auto const& secrets = k8s::resources::secrets;
+    REQUIRE_OK(m.run(m.client->create(secrets, "watch", secret("kept"))));
+    k8s::watch_options o;
+    o.resource_version = std::to_string(m.server.resource_version());
+    o.bookmarks = false;
+    m.server.add_fault(R"({"status":410,"count":1,"method":"GET","path_prefix":"/api/v1/namespaces/watch/secrets"})");
+    auto w = m.client->watch<named_object>(secrets, "watch", o);
+    auto e = m.run(w.next());
+    REQUIRE_OK(e);
+    BOOST_TEST((e->type == k8s::event_type::relist_begin));
+    auto added = m.run(w.next());
+    REQUIRE_OK(added);
+    BOOST_TEST(added->object.name == "kept");
+    BOOST_TEST(w.relists() == 1u);
+    auto const log = m.requests_to("/api/v1/namespaces/watch/secrets");
+    BOOST_TEST(std::any_of(log.begin(), log.end(), [](auto const& r) { return r.status == 410 && !r.fault.empty(); }));
 }
 
 BOOST_AUTO_TEST_CASE(bookmarks_move_the_resume_version) {
