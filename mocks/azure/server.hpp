@@ -10,7 +10,7 @@
 //
 // This header is deliberately light (no Beast, no OpenSSL) so a test or the
 // standalone binary that only starts and stops the server compiles quickly;
-// everything else lives in server.cpp.
+// README.md maps the files behind it.
 #ifndef ESX_MOCKS_AZURE_SERVER_HPP
 #define ESX_MOCKS_AZURE_SERVER_HPP
 

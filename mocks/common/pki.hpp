@@ -297,6 +297,23 @@ public:
                      });
     }
 
+    // A Kubernetes user's client certificate: CN = the user name, one O per group (what
+    // kube-apiserver's x509 authenticator reads), clientAuth EKU, EC P-256.
+    issued issue_user(std::string const& user, std::vector<std::string> const& groups,
+                      std::chrono::seconds validity = std::chrono::hours(24 * 30)) const {
+        return issue(user, -detail::one_hour, detail::to_seconds(validity), key_type::ec_p256,
+                     [&](X509* cert, X509V3_CTX* ctx) {
+                         X509_NAME* subject = X509_get_subject_name(cert);
+                         for (auto const& g : groups)
+                             detail::check(X509_NAME_add_entry_by_NID(subject, NID_organizationName, MBSTRING_UTF8,
+                                                                      reinterpret_cast<unsigned char const*>(g.c_str()),
+                                                                      -1, -1, 0),
+                                           "X509_NAME_add_entry_by_NID failed");
+                         detail::add_extension(cert, ctx, NID_key_usage, "critical,digitalSignature");
+                         detail::add_extension(cert, ctx, NID_ext_key_usage, "clientAuth");
+                     });
+    }
+
 private:
     authority() = default;
 

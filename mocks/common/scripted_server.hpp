@@ -3,16 +3,16 @@
 //
 // Transport tests need servers that misbehave on cue (stall, close mid-way,
 // send garbage) as well as ones that answer correctly at full speed for the
-// benchmarks. The server listens on 127.0.0.1 with an ephemeral port, runs a
-// single-threaded asynchronous io_context on its own std::thread, and is torn
-// down (all connections closed, thread joined) by stop() or the destructor,
-// so a test can never leak a listening socket or a thread.
+// benchmarks. The server listens on 127.0.0.1 with an ephemeral port on a
+// loopback_server (its own io_context and thread) and is torn down (all
+// connections closed, thread joined) by stop() or the destructor, so a test can
+// never leak a listening socket or a thread.
 #ifndef ESX_MOCKS_COMMON_SCRIPTED_SERVER_HPP
 #define ESX_MOCKS_COMMON_SCRIPTED_SERVER_HPP
 
+#include "loopback_server.hpp"
+
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
@@ -150,7 +150,7 @@ using request = http::request<http::string_body>;
 using handler_fn = std::function<action(request const&)>;
 
 // Everything a connection needs from its server. It is declared before the
-// io_context in scripted_server so it outlives the connections that the
+// loopback_server in scripted_server so it outlives the connections that the
 // io_context's destructor may still be releasing.
 struct server_state {
     handler_fn handler;
@@ -162,19 +162,11 @@ struct server_state {
     std::vector<std::string> server_names; // SNI of each TLS handshake; "" when none was sent
 };
 
-// The server keeps weak references to its connections so stop() can close
-// them all; the connection type itself is a template over the stream.
-class connection_base {
-public:
-    virtual ~connection_base() = default;
-    virtual void abort() noexcept = 0;
-};
-
 inline constexpr std::uint64_t max_body = 1024 * 1024;
 inline constexpr std::uint32_t max_header = 64 * 1024;  // bearer tokens can be large
 
 template <class Stream>
-class connection final : public connection_base, public std::enable_shared_from_this<connection<Stream>> {
+class connection final : public esx::mocks::session, public std::enable_shared_from_this<connection<Stream>> {
     static constexpr bool is_tls = !std::is_same_v<Stream, beast::tcp_stream>;
 
     // What to do once a write has completed; an enum rather than a stored
@@ -489,14 +481,8 @@ public:
                     return SSL_TLSEXT_ERR_OK;
                 });
         }
-        tcp::endpoint const endpoint(boost::asio::ip::make_address_v4("127.0.0.1"), 0);
-        acceptor_.open(endpoint.protocol());
-        acceptor_.set_option(boost::asio::socket_base::reuse_address(true));
-        acceptor_.bind(endpoint);
-        acceptor_.listen(boost::asio::socket_base::max_listen_connections);
-        port_ = acceptor_.local_endpoint().port();
-        do_accept();
-        thread_ = std::thread([this] { ioc_.run(); });
+        port_ = server_.listen(0, [this](tcp::socket socket) { return on_accept(std::move(socket)); });
+        server_.run();
     }
 
     explicit scripted_server(handler h) : scripted_server(server_options{}, std::move(h)) {}
@@ -525,84 +511,32 @@ public:
     // Closes the listener and every connection, then joins the thread.
     // Idempotent and safe from any thread except the server thread itself
     // (from a handler it only schedules the shutdown; the destructor joins).
-    void stop() {
-        std::lock_guard lock(stop_mutex_);
-        if (!stop_requested_) {
-            stop_requested_ = true;
-            boost::asio::post(ioc_, [this] {
-                boost::beast::error_code ec;
-                acceptor_.close(ec);
-                for (auto& weak : connections_)
-                    if (auto c = weak.lock())
-                        c->abort();
-                connections_.clear();
-                // Aborted operations are not run; ~io_context destroys them and
-                // thereby the connection objects, after all sockets are closed.
-                ioc_.stop();
-            });
-        }
-        if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id())
-            thread_.join();
-    }
+    void stop() { server_.stop(); }
 
 private:
-    void do_accept() {
-        acceptor_.async_accept([this](boost::beast::error_code ec, tcp::socket socket) { on_accept(ec, std::move(socket)); });
-    }
-
-    void on_accept(boost::beast::error_code ec, tcp::socket socket) {
-        if (!acceptor_.is_open())
-            return;
-        if (ec) {
-            do_accept();  // e.g. ECONNABORTED from a client that gave up in the backlog
-            return;
-        }
-        boost::beast::error_code ignored;
-        socket.set_option(tcp::no_delay(true), ignored);  // request/response latency matters more than packets
-
+    std::shared_ptr<esx::mocks::session> on_accept(tcp::socket socket) {
         state_.accepted.fetch_add(1, std::memory_order_relaxed);
         std::size_t const now = state_.current.fetch_add(1, std::memory_order_relaxed) + 1;
         if (now > state_.max_concurrent.load(std::memory_order_relaxed))
             state_.max_concurrent.store(now, std::memory_order_relaxed);  // only this thread writes it
 
-        std::shared_ptr<detail::scripted::connection_base> conn;
         if (options_.tls) {
             auto c = std::make_shared<tls_connection>(state_, std::move(socket), *ssl_ctx_);
             c->start(options_.stall_tls_handshake);
-            conn = std::move(c);
-        } else {
-            auto c = std::make_shared<plain_connection>(state_, std::move(socket));
-            c->start(options_.stall_tls_handshake);
-            conn = std::move(c);
+            return c;
         }
-        remember(std::move(conn));
-        do_accept();
+        auto c = std::make_shared<plain_connection>(state_, std::move(socket));
+        c->start(options_.stall_tls_handshake);
+        return c;
     }
 
-    // Drops expired entries whenever the list doubles, so a benchmark with
-    // many short connections keeps the list (and the sweep) amortised O(1).
-    void remember(std::shared_ptr<detail::scripted::connection_base> conn) {
-        if (connections_.size() >= sweep_at_) {
-            std::erase_if(connections_, [](auto const& w) { return w.expired(); });
-            sweep_at_ = 2 * connections_.size() + 64;
-        }
-        connections_.push_back(std::move(conn));
-    }
-
-    // Declaration order matters: state_ and ssl_ctx_ must outlive ioc_,
-    // whose destructor releases the connections that refer to them; the
-    // acceptor must die before ioc_.
+    // Declaration order matters: state_ and ssl_ctx_ must outlive the server's
+    // io_context, whose destructor releases the connections that refer to them.
     server_options options_;
     detail::scripted::server_state state_;
     std::optional<boost::asio::ssl::context> ssl_ctx_;
-    boost::asio::io_context ioc_{1};
-    tcp::acceptor acceptor_{ioc_};
-    std::vector<std::weak_ptr<detail::scripted::connection_base>> connections_;
-    std::size_t sweep_at_ = 64;
+    esx::mocks::loopback_server server_;
     unsigned short port_ = 0;
-    std::mutex stop_mutex_;
-    bool stop_requested_ = false;
-    std::thread thread_;
 };
 
 }  // namespace esx::test

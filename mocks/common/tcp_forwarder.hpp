@@ -6,21 +6,18 @@
 // a new connection to 127.0.0.1:target_port, in both directions. TLS passes
 // through untouched (SNI, certificates and close_notify are end to end). A
 // FIN from either side is passed on as a FIN (half-close); an error on either
-// side closes both. It runs its own single-threaded io_context and is torn
-// down, connections included, by stop() or the destructor.
+// side closes both. It runs on a loopback_server (its own io_context and
+// thread) and is torn down, connections included, by stop() or the destructor.
 #ifndef ESX_MOCKS_COMMON_TCP_FORWARDER_HPP
 #define ESX_MOCKS_COMMON_TCP_FORWARDER_HPP
 
+#include "loopback_server.hpp"
+
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
 #include <array>
 #include <memory>
-#include <mutex>
-#include <thread>
-#include <vector>
 
 namespace esx::mocks {
 
@@ -28,8 +25,8 @@ class tcp_forwarder {
     using tcp = boost::asio::ip::tcp;
 
     // One client connection and its upstream twin.
-    struct link : std::enable_shared_from_this<link> {
-        link(boost::asio::io_context& ioc, tcp::socket client) : down(std::move(client)), up(ioc) {}
+    struct link : session, std::enable_shared_from_this<link> {
+        explicit link(tcp::socket client) : down(std::move(client)), up(down.get_executor()) {}
 
         tcp::socket down;  // the client
         tcp::socket up;    // the target
@@ -46,7 +43,6 @@ class tcp_forwarder {
                 }
                 boost::system::error_code ignored;
                 self->up.set_option(tcp::no_delay(true), ignored);
-                self->down.set_option(tcp::no_delay(true), ignored);
                 self->pump(self->down, self->up, self->to_up);
                 self->pump(self->up, self->down, self->to_down);
             });
@@ -82,19 +78,19 @@ class tcp_forwarder {
             down.close(ignored);
             up.close(ignored);
         }
+
+        void abort() noexcept override { close(); }
     };
 
 public:
     // Throws boost::system::system_error when the port cannot be bound (e.g. in use).
-    tcp_forwarder(unsigned short listen_port, unsigned short target_port) : target_(target_port) {
-        tcp::endpoint const ep(boost::asio::ip::make_address_v4("127.0.0.1"), listen_port);
-        acceptor_.open(ep.protocol());
-        acceptor_.set_option(boost::asio::socket_base::reuse_address(true));
-        acceptor_.bind(ep);
-        acceptor_.listen(boost::asio::socket_base::max_listen_connections);
-        port_ = acceptor_.local_endpoint().port();
-        accept();
-        thread_ = std::thread([this] { ioc_.run(); });
+    tcp_forwarder(unsigned short listen_port, unsigned short target_port) {
+        port_ = server_.listen(listen_port, [target_port](tcp::socket socket) {
+            auto l = std::make_shared<link>(std::move(socket));
+            l->start(target_port);
+            return l;
+        });
+        server_.run();
     }
 
     tcp_forwarder(tcp_forwarder const&) = delete;
@@ -104,47 +100,11 @@ public:
     unsigned short port() const noexcept { return port_; }
 
     // Closes the listener and every relayed connection, then joins the thread. Idempotent.
-    void stop() {
-        std::lock_guard lock(stop_mutex_);
-        if (!stopped_) {
-            stopped_ = true;
-            boost::asio::post(ioc_, [this] {
-                boost::system::error_code ignored;
-                acceptor_.close(ignored);
-                for (auto& weak : links_)
-                    if (auto l = weak.lock())
-                        l->close();
-                links_.clear();
-                ioc_.stop();
-            });
-        }
-        if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id())
-            thread_.join();
-    }
+    void stop() { server_.stop(); }
 
 private:
-    void accept() {
-        acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
-            if (!acceptor_.is_open())
-                return;
-            if (!ec) {
-                auto l = std::make_shared<link>(ioc_, std::move(socket));
-                l->start(target_);
-                std::erase_if(links_, [](auto const& w) { return w.expired(); });
-                links_.push_back(l);
-            }
-            accept();
-        });
-    }
-
-    unsigned short target_;
-    boost::asio::io_context ioc_{1};
-    tcp::acceptor acceptor_{ioc_};
-    std::vector<std::weak_ptr<link>> links_;
+    loopback_server server_;
     unsigned short port_ = 0;
-    std::mutex stop_mutex_;
-    bool stopped_ = false;
-    std::thread thread_;
 };
 
 }  // namespace esx::mocks

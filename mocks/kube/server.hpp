@@ -3,13 +3,14 @@
 // shared/reference/kubernetes-api.md § 8).
 //
 // One TLS listener on 127.0.0.1 serves the API (bearer tokens from the seed
-// and from TokenRequest); a plain-HTTP loopback listener serves the control
+// and from TokenRequest, client certificates signed by the mock's CA); a
+// plain-HTTP loopback listener serves the control
 // endpoint (request log, fault injection, dropping watch streams). State is
 // in memory. Written independently of esx's client code: it follows only the
 // wire protocol in the reference.
 //
 // This header is deliberately light (no Beast, no OpenSSL, no JSON) so that a
-// test or the standalone binary compiles fast; everything lives in server.cpp.
+// test or the standalone binary compiles fast; README.md maps the files behind it.
 #ifndef ESX_MOCKS_KUBE_SERVER_HPP
 #define ESX_MOCKS_KUBE_SERVER_HPP
 
@@ -53,6 +54,12 @@ struct request_record {
     std::string fault;         // the injected fault that applied, "" if none
 };
 
+// A client certificate and its key (PEM), for mutual TLS against the mock.
+struct client_credentials {
+    std::string cert_pem;
+    std::string key_pem;
+};
+
 // A seed with one user "admin" (token "esx-admin-token", no RBAC limits) and
 // the namespaces "default" and "kube-system".
 std::string default_seed();
@@ -79,6 +86,15 @@ public:
     std::filesystem::path ca_file() const;         // <tls_dir>/ca.pem
     std::filesystem::path kubeconfig_file() const;
     std::string const& ca_pem() const;
+
+    // A client certificate signed by the mock's CA, as kube-apiserver's x509 authentication
+    // reads one: CN = the user, O = its groups. Any user name works: the seed's rules for that
+    // user (or its groups) apply, an unknown one may do what its groups allow.
+    client_credentials issue_client_certificate(std::string const& user,
+                                                std::vector<std::string> const& groups = {}) const;
+    // The certificate issued at start-up for a seed user with "certificate": true (also in the
+    // kubeconfig as the context named after the user); throws std::invalid_argument otherwise.
+    client_credentials client_certificate(std::string const& user) const;
 
     // The one-line JSON document the standalone binary prints.
     std::string startup_json() const;

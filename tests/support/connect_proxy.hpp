@@ -3,16 +3,17 @@
 // Lets transport tests check that the client really goes through a proxy
 // (and with what): HTTPS via CONNECT tunnels, plain HTTP via absolute-form
 // requests, optionally behind Basic proxy authentication. It listens on
-// 127.0.0.1 with an ephemeral port, runs one io_context on its own thread,
-// and only ever connects to loopback targets so a misbehaving test cannot
-// reach the network. stop() or the destructor closes everything and joins.
+// 127.0.0.1 with an ephemeral port on a loopback_server (mocks/common: one
+// io_context on its own thread), and only ever connects to loopback targets so
+// a misbehaving test cannot reach the network. stop() or the destructor closes
+// everything and joins.
 #ifndef ESX_TESTS_SUPPORT_CONNECT_PROXY_HPP
 #define ESX_TESTS_SUPPORT_CONNECT_PROXY_HPP
 
+#include "../../mocks/common/loopback_server.hpp"
+
 #include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -27,7 +28,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -110,13 +110,7 @@ struct proxy_state {
     std::vector<std::string> forwarded_urls;
 };
 
-class session_base {
-public:
-    virtual ~session_base() = default;
-    virtual void abort() noexcept = 0;
-};
-
-class session final : public session_base, public std::enable_shared_from_this<session> {
+class session final : public esx::mocks::session, public std::enable_shared_from_this<session> {
 public:
     session(proxy_state& state, tcp::socket client)
         : state_(state), client_(std::move(client)), upstream_(client_.get_executor()) {}
@@ -430,14 +424,13 @@ public:
     explicit connect_proxy(std::optional<std::string> require_auth = {}) {
         if (require_auth)
             state_.expected_credentials = detail::proxy::base64_encode(*require_auth);
-        tcp::endpoint const endpoint(boost::asio::ip::make_address_v4("127.0.0.1"), 0);
-        acceptor_.open(endpoint.protocol());
-        acceptor_.set_option(boost::asio::socket_base::reuse_address(true));
-        acceptor_.bind(endpoint);
-        acceptor_.listen(boost::asio::socket_base::max_listen_connections);
-        port_ = acceptor_.local_endpoint().port();
-        do_accept();
-        thread_ = std::thread([this] { ioc_.run(); });
+        port_ = server_.listen(0, [this](tcp::socket socket) {
+            state_.accepted.fetch_add(1, std::memory_order_relaxed);
+            auto s = std::make_shared<detail::proxy::session>(state_, std::move(socket));
+            s->start();
+            return s;
+        });
+        server_.run();
     }
 
     connect_proxy(connect_proxy const&) = delete;
@@ -467,54 +460,14 @@ public:
 
     // Closes the listener, every client connection and tunnel, then joins.
     // Idempotent; not to be called from the proxy thread.
-    void stop() {
-        std::lock_guard lock(stop_mutex_);
-        if (!stop_requested_) {
-            stop_requested_ = true;
-            boost::asio::post(ioc_, [this] {
-                boost::beast::error_code ec;
-                acceptor_.close(ec);
-                for (auto& weak : sessions_)
-                    if (auto s = weak.lock())
-                        s->abort();
-                sessions_.clear();
-                ioc_.stop();  // pending handlers are destroyed by ~io_context
-            });
-        }
-        if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id())
-            thread_.join();
-    }
+    void stop() { server_.stop(); }
 
 private:
-    void do_accept() {
-        acceptor_.async_accept([this](boost::beast::error_code ec, tcp::socket socket) {
-            if (!acceptor_.is_open())
-                return;
-            if (!ec) {
-                state_.accepted.fetch_add(1, std::memory_order_relaxed);
-                auto s = std::make_shared<detail::proxy::session>(state_, std::move(socket));
-                s->start();
-                if (sessions_.size() >= sweep_at_) {
-                    std::erase_if(sessions_, [](auto const& w) { return w.expired(); });
-                    sweep_at_ = 2 * sessions_.size() + 64;
-                }
-                sessions_.push_back(std::move(s));
-            }
-            do_accept();
-        });
-    }
-
-    // state_ outlives ioc_ (whose destructor may release sessions that
-    // refer to it); the acceptor dies before ioc_.
+    // state_ outlives the server's io_context (whose destructor may release
+    // sessions that refer to it).
     detail::proxy::proxy_state state_;
-    boost::asio::io_context ioc_{1};
-    tcp::acceptor acceptor_{ioc_};
-    std::vector<std::weak_ptr<detail::proxy::session_base>> sessions_;
-    std::size_t sweep_at_ = 64;
+    esx::mocks::loopback_server server_;
     unsigned short port_ = 0;
-    std::mutex stop_mutex_;
-    bool stop_requested_ = false;
-    std::thread thread_;
 };
 
 }  // namespace esx::test

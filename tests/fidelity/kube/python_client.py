@@ -229,7 +229,9 @@ def history_cap(m):
         v1.create_namespaced_secret("default", client.V1Secret(metadata=client.V1ObjectMeta(name="big-%d" % i),
                                                                string_data={"a": blob}))
     code, data = m.raw("GET", "/api/v1/namespaces/default/secrets?watch=1&resourceVersion=" + rv, None, {})
-    check(code == 410, "history capped by memory -> 410 for the oldest RV")
+    event = json.loads(data.splitlines()[0]) if code == 200 and data else {}
+    check(event.get("type") == "ERROR" and event.get("object", {}).get("code") == 410,
+          "history capped by memory -> an ERROR event with 410 for the oldest RV")
     recent = v1.list_namespaced_secret("default", limit=1).metadata.resource_version
     code, _ = m.raw("GET", "/api/v1/namespaces/default/secrets?watch=1&timeoutSeconds=0&resourceVersion=" + recent, None, {})
     check(code == 200, "recent RV still resumable")

@@ -602,6 +602,53 @@ BOOST_AUTO_TEST_CASE(a_challenge_naming_another_resource_gets_no_token) {
     }
 }
 
+// The mock vault itself, told by its "challenge" fault to answer the first request with a
+// challenge naming another resource: refused before any token is asked for.
+BOOST_AUTO_TEST_CASE(the_mock_vaults_challenge_naming_another_resource_is_refused) {
+    for (char const* resource : {"https://vault.attacker.example", "https://vault.azure.net"}) {
+        BOOST_TEST_CONTEXT(resource) {
+            https_env e;
+            mock().add_fault(R"({"kind":"challenge","vault":"v1","resource":")" + std::string(resource) + R"("})");
+            auto c = e.client();
+            auto r = e.run(c.get_secret("db-password"));
+            BOOST_REQUIRE(!r);
+            BOOST_TEST((r.error() == kv::error::challenge_refused));
+            BOOST_TEST(r.error().what().find("does not match the requested domain") != std::string::npos);
+            BOOST_TEST(e.auth.calls() == 0u);
+            auto const log = mock().requests();
+            BOOST_REQUIRE(log.size() == 1u); // the probe, answered by the fault; nothing after it
+            BOOST_TEST(log[0].fault == "challenge");
+            BOOST_TEST(log[0].status == 401u);
+        }
+    }
+}
+
+// A challenge naming another tenant: the real service-principal policy (not configured for
+// multi-tenant use) asks its own tenant, never the one the vault named.
+BOOST_AUTO_TEST_CASE(the_mock_vaults_challenge_naming_another_tenant_is_not_followed) {
+    net::io_context ioc;
+    esx::transport::https transport(ioc.get_executor(), transport_options());
+    esx::auth::service_principal_options o;
+    o.tenant_id = "esx-tenant";
+    o.client_id = "esx-client";
+    o.credential = esx::auth::client_secret{esx::secret_bytes("esx-secret")};
+    o.cloud = mock_cloud();
+    auto sp = esx::auth::service_principal<>::make(std::move(o)).value();
+    mock().clear_faults();
+    mock().reset_log();
+    mock().add_fault(R"({"kind":"challenge","vault":"v1","tenant":"attacker-tenant"})");
+    using client_t = kv::client<esx::auth::service_principal<>, esx::transport::https>;
+    auto c = client_t::make(sp, transport, mock_cloud(), mock().vault_url("v1")).value();
+    auto r = esx::test::run(ioc, c.fetch("db-password"));
+    BOOST_REQUIRE(static_cast<bool>(r));
+    BOOST_TEST(r->reveal() == "s3cr3t");
+    BOOST_TEST(c.cached_challenge()->tenant == "attacker-tenant"); // what the vault said
+    std::vector<std::string> token_paths;
+    for (auto const& req : mock().requests())
+        if (req.service == "aad") token_paths.push_back(req.path);
+    BOOST_TEST(token_paths == std::vector<std::string>{"/esx-tenant/oauth2/v2.0/token"}, boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(a_next_link_to_another_host_is_not_followed) {
     // The challenge is right (resource = the cloud's suffix), so the first page gets a token;
     // the page then points at another vault host of the same cloud.

@@ -2,6 +2,7 @@
 // errors, TokenRequest, credentials (in-cluster rotation, exec plugin, TLS settings) and
 // watches (list+watch, resume after a dropped stream, relist on 410, bookmarks, limits).
 #include "tests/support/temp_dir.hpp"
+#include "mocks/common/pki.hpp"
 #include <esx/kube.hpp>
 #include <esx/testing/fake_clock.hpp>
 
@@ -603,91 +604,73 @@ BOOST_AUTO_TEST_CASE(tls_trust_insecure_skip_and_its_warning) {
     BOOST_TEST(m.log.contains("insecure-skip-tls-verify"));
 }
 
-// The mock does not ask for client certificates, so mutual TLS is checked against a small
-// loopback TLS server (the mock's server certificate, so the client trusts it) that requires
-// one and answers with the subject it received.
-net::awaitable<void> serve_mtls(net::ip::tcp::acceptor& acceptor, net::ssl::context& ctx, int connections) {
-    namespace beast = boost::beast;
-    for (int i = 0; i < connections; ++i) {
-        auto socket = co_await acceptor.async_accept(net::use_awaitable);
-        beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), ctx);
-        beast::error_code ec;
-        co_await stream.async_handshake(net::ssl::stream_base::server, net::redirect_error(net::use_awaitable, ec));
-        if (ec) continue; // no certificate: the handshake fails, as a real API server requiring one does
-        beast::flat_buffer buffer;
-        beast::http::request<beast::http::string_body> req;
-        co_await beast::http::async_read(stream, buffer, req, net::redirect_error(net::use_awaitable, ec));
-        X509* peer = SSL_get1_peer_certificate(stream.native_handle());
-        char subject[256] = {};
-        if (peer) X509_NAME_oneline(X509_get_subject_name(peer), subject, sizeof subject);
-        X509_free(peer);
-        beast::http::response<beast::http::string_body> res{beast::http::status::ok, 11};
-        res.body() = json::serialize(json::object{{"subject", subject}});
-        res.set(beast::http::field::content_type, "application/json");
-        res.keep_alive(false);
-        res.prepare_payload();
-        co_await beast::http::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
-    }
-}
-
+// Mutual TLS against the mock API server, which asks for client certificates signed by its CA
+// and reads them as kube-apiserver does: CN is the user (whose seed rules apply), O a group.
 BOOST_AUTO_TEST_CASE(client_certificates_are_presented_for_mutual_tls) {
-    mock_cluster m; // for its CA and server key pair
+    mock_cluster m;
     temp_dir d;
-    auto const cert = d.path / "client.pem";
-    auto const key = d.path / "client-key.pem";
-    std::string const cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 "
-                            "-subj /CN=esx-client -keyout " + key.string() + " -out " + cert.string() + " 2>/dev/null";
-    BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
-    auto const tls_dir = m.server.ca_file().parent_path();
-    net::ssl::context server_ctx(net::ssl::context::tls_server);
-    server_ctx.use_certificate_chain_file((tls_dir / "server.pem").string());
-    server_ctx.use_private_key_file((tls_dir / "server-key.pem").string(), net::ssl::context::pem);
-    server_ctx.load_verify_file(cert.string());
-    server_ctx.set_verify_mode(net::ssl::verify_peer | net::ssl::verify_fail_if_no_peer_cert);
-    // The server runs on its own thread and io_context: the client's `run` returns only when
-    // its io_context has no work left, which a waiting accept would never allow.
-    net::io_context server_io;
-    net::ip::tcp::acceptor acceptor(server_io, {net::ip::make_address("127.0.0.1"), 0});
-    net::co_spawn(server_io, serve_mtls(acceptor, server_ctx, 2), net::detached);
-    std::thread server_thread([&] { server_io.run(); });
-    struct joiner {
-        std::thread& t;
-        net::io_context& io;
-        ~joiner() {
-            io.stop();
-            t.join();
-        }
-    } const join_at_exit{server_thread, server_io};
-
-    auto read = [](fs::path const& p) {
-        std::ifstream in(p);
-        std::ostringstream s;
-        s << in.rdbuf();
-        return s.str();
+    auto const reader = m.server.issue_client_certificate("reader");
+    auto const master = m.server.issue_client_certificate("cert-admin", {"system:masters"});
+    d.write("reader.pem", reader.cert_pem);
+    d.write("reader-key.pem", reader.key_pem);
+    auto kubeconfig = [&](std::string const& user_block) {
+        return "clusters:\n- name: mock\n  cluster:\n    server: " + m.server.url() +
+               "\n    certificate-authority: " + m.server.ca_file().string() + "\nusers:\n- name: u\n  user:\n" +
+               user_block + "contexts:\n- {name: c, context: {cluster: mock, user: u, namespace: team-a}}\ncurrent-context: c\n";
     };
-    std::string const kc = "clusters:\n- name: loop\n  cluster:\n    server: https://127.0.0.1:" +
-                           std::to_string(acceptor.local_endpoint().port()) +
-                           "\n    certificate-authority: " + m.server.ca_file().string() +
-                           "\nusers:\n- name: cert\n  user:\n    client-certificate: " + cert.string() +
-                           "\n    client-key: " + key.string() +
-                           "\ncontexts:\n- {name: loop, context: {cluster: loop, user: cert}}\ncurrent-context: loop\n";
-    auto cfg = k8s::config::from_kubeconfig_text(kc);
-    REQUIRE_OK(cfg);
-    BOOST_TEST(cfg->client_certificate_pem == read(cert));
+    auto b64 = [](std::string const& s) {
+        std::string out;
+        static char const alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        std::size_t i = 0;
+        for (; i + 2 < s.size(); i += 3) {
+            unsigned const v = (unsigned char)s[i] << 16 | (unsigned char)s[i + 1] << 8 | (unsigned char)s[i + 2];
+            for (int k = 18; k >= 0; k -= 6) out += alphabet[(v >> k) & 63];
+        }
+        if (i < s.size()) {
+            unsigned v = (unsigned char)s[i] << 16 | (i + 1 < s.size() ? (unsigned char)s[i + 1] << 8 : 0);
+            out += alphabet[(v >> 18) & 63];
+            out += alphabet[(v >> 12) & 63];
+            out += i + 1 < s.size() ? alphabet[(v >> 6) & 63] : '=';
+            out += '=';
+        }
+        return out;
+    };
 
+    // Files, as kubeconfigs written by kubeadm name them.
+    auto cfg = k8s::config::from_kubeconfig_text(kubeconfig("    client-certificate: " + (d.path / "reader.pem").string() +
+                                                            "\n    client-key: " + (d.path / "reader-key.pem").string() + "\n"));
+    REQUIRE_OK(cfg);
+    BOOST_TEST(cfg->client_certificate_pem == reader.cert_pem);
+    auto presenting = m.make_client(*cfg);
+    REQUIRE_OK(m.run(presenting->get(k8s::resources::secrets, "", "existing")));
+    BOOST_TEST(m.server.requests().back().user == "reader");
+    auto denied = m.run(presenting->create(k8s::resources::secrets, "team-a", secret("not-allowed")));
+    BOOST_REQUIRE(!denied); // reader's rules: get, list and watch only
+    BOOST_TEST((denied.error() == esx::condition::forbidden));
+
+    // Inline data; the group system:masters may do everything.
+    auto admin_cfg = k8s::config::from_kubeconfig_text(kubeconfig("    client-certificate-data: " + b64(master.cert_pem) +
+                                                                  "\n    client-key-data: " + b64(master.key_pem) + "\n"));
+    REQUIRE_OK(admin_cfg);
+    auto admin = m.make_client(*admin_cfg);
+    REQUIRE_OK(m.run(admin->create(k8s::resources::secrets, "team-a", secret("by-certificate"))));
+    BOOST_TEST(m.server.requests().back().user == "cert-admin");
+    BOOST_TEST(!m.log.contains("PRIVATE KEY"));
+
+    // No credentials at all, and a certificate from another CA: 401, as kube-apiserver answers.
     auto without = *cfg;
     without.client_certificate_pem.clear();
     without.client_key_pem = {};
-    auto anonymous = m.make_client(without);
-    std::string target = "/version";
-    std::string body;
-    auto refused = m.run(anonymous->call(esx::transport::verb::get, target, body, {}));
+    auto anonymous = m.run(m.make_client(without)->get(k8s::resources::secrets, "", "existing"));
+    BOOST_REQUIRE(!anonymous);
+    BOOST_TEST((anonymous.error() == esx::condition::auth_failed));
+    auto const foreign = esx::mocks::pki::authority::generate("not the mock's CA").issue_client("reader");
+    auto foreign_cfg = *cfg;
+    foreign_cfg.client_certificate_pem = foreign.cert_pem;
+    foreign_cfg.client_key_pem = esx::secret_bytes(foreign.key_pem);
+    auto refused = m.run(m.make_client(foreign_cfg)->get(k8s::resources::secrets, "", "existing"));
     BOOST_REQUIRE(!refused);
-
-    auto presenting = m.make_client(*cfg);
-    auto answer = m.run(presenting->call(esx::transport::verb::get, target, body, {}));
-    REQUIRE_OK(answer);
-    BOOST_TEST(answer->at("subject").as_string() == "/CN=esx-client");
+    BOOST_TEST((refused.error() == esx::condition::auth_failed));
 }
 
 BOOST_AUTO_TEST_CASE(requests_wait_for_the_rate_limiter_on_the_clock) {
@@ -785,6 +768,8 @@ BOOST_AUTO_TEST_CASE(resumes_from_the_last_version_after_the_stream_drops) {
     BOOST_TEST(queries[1].find("resourceVersion=" + rv_of(*first) + "&") != std::string::npos);
 }
 
+// kube-apiserver answers a watch from a compacted version with 200 and one ERROR event whose
+// Status is 410 Expired (not with an HTTP 410): the watcher lists again.
 BOOST_AUTO_TEST_CASE(relists_when_the_version_is_too_old) {
     mock_cluster m(mock_options(/*watch_window=*/2));
     auto const& secrets = k8s::resources::secrets;
@@ -792,7 +777,7 @@ BOOST_AUTO_TEST_CASE(relists_when_the_version_is_too_old) {
     for (int i = 0; i < 5; ++i)
         REQUIRE_OK(m.run(m.client->create(secrets, "watch", secret("churn-" + std::to_string(i)))));
     k8s::watch_options o;
-    o.resource_version = old; // older than the 2-change window: 410 Expired
+    o.resource_version = old; // older than the 2-change window: an ERROR event with 410 Expired
     auto w = m.client->watch(secrets, "watch", o);
     auto e = m.run(w.next());
     REQUIRE_OK(e);
@@ -808,13 +793,36 @@ BOOST_AUTO_TEST_CASE(relists_when_the_version_is_too_old) {
     BOOST_TEST(added == 5u);
     BOOST_TEST(w.relists() == 1u);
     BOOST_TEST(w.resource_version() == std::to_string(m.server.resource_version()));
-    auto gone = m.requests_to("/api/v1/namespaces/watch/secrets");
-    BOOST_TEST(std::any_of(gone.begin(), gone.end(), [](auto const& r) { return r.status == 410; }));
+    auto const watches = m.requests_to("/api/v1/namespaces/watch/secrets");
+    BOOST_TEST(std::any_of(watches.begin(), watches.end(), [&](auto const& r) {
+        return r.query.find("resourceVersion=" + old + "&") != std::string::npos && r.status == 200;
+    })); // the expired watch was answered, in the event form
     // And it keeps watching from the new list.
     REQUIRE_OK(m.run(m.client->create(secrets, "watch", secret("after-relist"))));
     auto next = m.run(w.next());
     REQUIRE_OK(next);
     BOOST_TEST(name_of(next->object) == "after-relist");
+}
+
+// An HTTP 410 on opening the watch (what a proxy or an older server may answer) also relists.
+BOOST_AUTO_TEST_CASE(relists_when_the_watch_request_is_answered_410) {
+    mock_cluster m;
+    auto const& secrets = k8s::resources::secrets;
+    REQUIRE_OK(m.run(m.client->create(secrets, "watch", secret("kept"))));
+    k8s::watch_options o;
+    o.resource_version = std::to_string(m.server.resource_version());
+    o.bookmarks = false;
+    m.server.add_fault(R"({"status":410,"count":1,"method":"GET","path_prefix":"/api/v1/namespaces/watch/secrets"})");
+    auto w = m.client->watch<named_object>(secrets, "watch", o);
+    auto e = m.run(w.next());
+    REQUIRE_OK(e);
+    BOOST_TEST((e->type == k8s::event_type::relist_begin));
+    auto added = m.run(w.next());
+    REQUIRE_OK(added);
+    BOOST_TEST(added->object.name == "kept");
+    BOOST_TEST(w.relists() == 1u);
+    auto const log = m.requests_to("/api/v1/namespaces/watch/secrets");
+    BOOST_TEST(std::any_of(log.begin(), log.end(), [](auto const& r) { return r.status == 410 && !r.fault.empty(); }));
 }
 
 BOOST_AUTO_TEST_CASE(bookmarks_move_the_resume_version) {
