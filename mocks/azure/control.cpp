@@ -3,6 +3,9 @@
 // credentials, throttling).
 #include "state.hpp"
 
+#include "mocks/common/scripted_action.hpp"
+
+#include <boost/beast/http/write.hpp>
 #include <boost/json/parse.hpp>
 
 #include <exception>

@@ -21,8 +21,6 @@
 #include "server.hpp"
 #include "text.hpp"
 
-#include "mocks/common/scripted_server.hpp"
-
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
@@ -40,6 +38,10 @@
 #include <string_view>
 #include <tuple>
 #include <vector>
+
+namespace esx::test {
+struct action;  // what a scripted_server listener does with a request (mocks/common/scripted_action.hpp)
+}
 
 namespace esx::mocks::azure::detail {
 

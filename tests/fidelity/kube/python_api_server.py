@@ -115,8 +115,13 @@ def schema_validation(m):
             "spec": {"secretStoreRef": {"name": "store-a"}, "unknownField": True}}
     out = co.create_namespaced_custom_object(GROUP, "v1", "default", "externalsecrets", good)
     check("unknownField" not in out["spec"], "unknown fields pruned")
-    check(out["spec"].get("refreshInterval") == "1h" and out["spec"]["target"].get("creationPolicy") == "Owner",
-          "defaults filled in: %s" % {k: out["spec"].get(k) for k in ("refreshInterval", "target")})
+    with open(os.path.join(CRDS, "externalsecrets.yaml")) as fh:
+        crd = yaml.safe_load(fh)
+    schema = next(v for v in crd["spec"]["versions"] if v["name"] == "v1")["schema"]["openAPIV3Schema"]
+    declared = schema["properties"]["spec"]["properties"]
+    check(out["spec"].get("refreshInterval") == declared["refreshInterval"]["default"] and
+          out["spec"]["target"].get("creationPolicy") == declared["target"]["properties"]["creationPolicy"]["default"],
+          "defaults the CRD declares filled in: %s" % {k: out["spec"].get(k) for k in ("refreshInterval", "target")})
     # The status subresource validates too.
     st = co.get_namespaced_custom_object(GROUP, "v1", "default", "externalsecrets", "good")
     st["status"] = {"conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": "yesterday"}]}

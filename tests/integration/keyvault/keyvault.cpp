@@ -177,6 +177,16 @@ std::string b64(boost::json::object const& jwk, char const* member) {
     return obj::detail::base64_decode(std::string_view(jwk.at(member).as_string())).value();
 }
 
+// The real service-principal policy for the mock's esx-client (not the test double).
+esx::auth::service_principal<> mock_service_principal() {
+    esx::auth::service_principal_options o;
+    o.tenant_id = "esx-tenant";
+    o.client_id = "esx-client";
+    o.credential = esx::auth::client_secret{esx::secret_bytes("esx-secret")};
+    o.cloud = mock_cloud();
+    return esx::auth::service_principal<>::make(std::move(o)).value();
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(esx)
@@ -189,12 +199,7 @@ BOOST_AUTO_TEST_SUITE(reads)
 BOOST_AUTO_TEST_CASE(a_thousand_reads_with_one_identity_cost_one_token_request) {
     net::io_context ioc;
     esx::transport::https transport(ioc.get_executor(), transport_options());
-    esx::auth::service_principal_options o;
-    o.tenant_id = "esx-tenant";
-    o.client_id = "esx-client";
-    o.credential = esx::auth::client_secret{esx::secret_bytes("esx-secret")};
-    o.cloud = mock_cloud();
-    auto sp = esx::auth::service_principal<>::make(std::move(o)).value();
+    auto sp = mock_service_principal();
     mock().clear_faults();
     mock().reset_log();
     using client_t = kv::client<esx::auth::service_principal<>, esx::transport::https>;
@@ -628,12 +633,7 @@ BOOST_AUTO_TEST_CASE(the_mock_vaults_challenge_naming_another_resource_is_refuse
 BOOST_AUTO_TEST_CASE(the_mock_vaults_challenge_naming_another_tenant_is_not_followed) {
     net::io_context ioc;
     esx::transport::https transport(ioc.get_executor(), transport_options());
-    esx::auth::service_principal_options o;
-    o.tenant_id = "esx-tenant";
-    o.client_id = "esx-client";
-    o.credential = esx::auth::client_secret{esx::secret_bytes("esx-secret")};
-    o.cloud = mock_cloud();
-    auto sp = esx::auth::service_principal<>::make(std::move(o)).value();
+    auto sp = mock_service_principal();
     mock().clear_faults();
     mock().reset_log();
     mock().add_fault(R"({"kind":"challenge","vault":"v1","tenant":"attacker-tenant"})");
