@@ -1,68 +1,84 @@
-// Example: esx, the command-line face of the library.
+// esx, the command-line face of the library: sync ExternalSecrets once, fetch one object,
+// validate manifests, probe an endpoint. Each command is a file of its own (commands.hpp).
 //
-//   esx get URL [--cacert FILE] [--resolve HOST:PORT:ADDR] [--header "K: V"] [--show-body]
-//   esx demo         fetch the provider docs' sample objects from a loopback Azure tenant with
-//                    each auth type (demo.cpp; built when the mocks are)
-#include <esx/transport.hpp>
+//   esx sync -f FILE... [options]     every ExternalSecret in the files, once
+//   esx get --store FILE REF          one Key Vault object through a store
+//   esx validate -f FILE...           every admission rule, offline
+//   esx http URL                      one GET through esx's transport
+//
+// The README's main job (./scripts/demo) runs the provider documentation's flow with it against
+// the mocks.
+#include "args.hpp"
+#include "commands.hpp"
 
-#if ESX_CLI_DEMO
-#  include "demo.hpp"
-#endif
-
-#include <cstring>
+#include <exception>
 #include <iostream>
-
-namespace transport = esx::transport;
 
 namespace {
 
-int usage() {
-    std::cerr << "usage: esx get URL [--cacert FILE] [--resolve HOST:PORT:ADDR] [--header 'K: V'] [--show-body]\n"
-                 "       esx demo\n";
-    return 2;
+using esx::cli::command;
+
+constexpr std::string_view overview =
+    "usage: esx COMMAND [ARGS]... (esx COMMAND --help for its options)\n"
+    "\n"
+    "Syncs Azure Key Vault objects into Kubernetes Secrets, files, dotenv or JSON from External\n"
+    "Secrets Operator manifests (SecretStore, ClusterSecretStore, ExternalSecret; provider azurekv).\n"
+    "\n"
+    "Commands:\n";
+
+constexpr std::string_view trailer =
+    "\n"
+    "Exit status: 0 all synced, 1 a sync or fetch failed, 2 a usage or validation error.\n";
+
+command const commands[] = {
+    {"sync", "sync every ExternalSecret in the files once", esx::cli::sync_help, esx::cli::sync_command},
+    {"get", "print one Key Vault object (secret/, key/, cert/) through a store", esx::cli::get_help,
+     esx::cli::get_command},
+    {"validate", "check manifests offline and print every problem with its JSON path", esx::cli::validate_help,
+     esx::cli::validate_command},
+    {"http", "send one GET through esx's HTTPS transport", esx::cli::http_help, esx::cli::http_command},
+};
+
+int overview_help(std::ostream& os) {
+    os << overview;
+    for (auto const& c : commands) os << "  " << c.name << std::string(10 - c.name.size(), ' ') << c.summary << "\n";
+    os << trailer;
+    return 0;
 }
 
-int get(int argc, char** argv) {
-    if (argc < 3) return usage();
-    transport::options opts;
-    auto req = transport::request{.method = transport::verb::get, .url = argv[2], .headers = {}, .body = {}, .idempotent = {}};
-    bool show_body = false;
-    for (int i = 3; i < argc; ++i) {
-        std::string_view a = argv[i];
-        if (a == "--show-body") show_body = true;
-        else if (a == "--cacert" && i + 1 < argc) opts.ca_file = argv[++i];
-        else if (a == "--resolve" && i + 1 < argc) {
-            std::string_view r = argv[++i];
-            auto const last = r.rfind(':');
-            if (last == std::string_view::npos) return usage();
-            opts.resolve[std::string(r.substr(0, last))] = std::string(r.substr(last + 1));
-        } else if (a == "--header" && i + 1 < argc) {
-            std::string_view h = argv[++i];
-            auto const colon = h.find(':');
-            if (colon == std::string_view::npos) return usage();
-            req.headers.set(h.substr(0, colon), h.substr(h.find_first_not_of(' ', colon + 1)));
-        } else return usage();
-    }
-    transport::blocking<transport::retry<transport::https>> client(opts);
-    auto r = client.send(std::move(req));
-    if (!r) {
-        std::cerr << "esx: " << esx::log::field::describe(r.error()) << "\n";
-        return 1;
-    }
-    std::cout << "HTTP " << r->result_int() << " (" << r->body().size() << " bytes)\n";
-    if (show_body) std::cout << r->body() << "\n";
-    return esx::is_success(r->result_int()) ? 0 : 1;
+command const* find(std::string_view name) {
+    for (auto const& c : commands)
+        if (c.name == name) return &c;
+    return nullptr;
 }
 
 } // namespace
 
 int main(int argc, char** argv) try {
-    if (argc >= 2 && std::strcmp(argv[1], "get") == 0) return get(argc, argv);
-#if ESX_CLI_DEMO
-    if (argc >= 2 && std::strcmp(argv[1], "demo") == 0) return demo();
-#endif
-    return usage();
+    std::span<char* const> args(argv + 1, argv + argc);
+    if (args.empty()) {
+        overview_help(std::cerr);
+        return esx::cli::usage_error;
+    }
+    std::string_view const name = args[0];
+    if (name == "--help" || name == "-h") return overview_help(std::cout);
+    if (name == "help") {
+        if (args.size() == 1) return overview_help(std::cout);
+        if (auto const* c = find(args[1])) {
+            std::cout << c->help;
+            return 0;
+        }
+        std::cerr << "esx: no command `" << args[1] << "`\n";
+        overview_help(std::cerr);
+        return esx::cli::usage_error;
+    }
+    if (auto const* c = find(name)) return c->run(args.subspan(1));
+    std::cerr << "esx: no command `" << name << "`\n";
+    overview_help(std::cerr);
+    return esx::cli::usage_error;
 } catch (std::exception const& e) {
-    std::cerr << "esx: " << e.what() << "\n";
-    return 1;
+    // Commands report failures as values; this is the last line of defence, and its text is a
+    // library's exception message, which never holds a secret value.
+    std::cerr << "esx: unexpected error: " << e.what() << "\n";
+    return esx::cli::sync_failed;
 }

@@ -1,7 +1,7 @@
 // README.md, "Key Vault, auth and object types": the README's block verbatim between the
 // `snippet` markers; `main` is this file's wrapper (not in the README). Compiled by
-// tests/readme/meson.build; not run (it needs a cluster and a vault): examples/cli/demo.cpp
-// and tests/integration make the same calls against the mock servers.
+// tests/readme/meson.build; not run (it needs a cluster and a vault): tests/integration makes
+// the same calls against the mock servers.
 // snippet-begin
 #include <esx/esx.hpp>
 namespace transport = esx::transport;
