@@ -9,6 +9,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <variant>
 
 namespace esx::cli {
@@ -53,6 +54,14 @@ inline constexpr char const* environment_help =
     "                                    workload identity without serviceAccountRef\n"
     "  AZURE_POD_IDENTITY_AUTHORITY_HOST IMDS address for ManagedIdentity (default 169.254.169.254)\n"
     "  KUBECONFIG                        kubeconfig files, when --kubeconfig is not given\n";
+
+/// A command's help text with its `%CONNECTION%` and `%ENVIRONMENT%` placeholders filled in.
+inline std::string with_connection_help(std::string_view command_help) {
+    std::string h(command_help);
+    h.replace(h.find("%CONNECTION%"), 12, connection_help);
+    h.replace(h.find("%ENVIRONMENT%"), 13, environment_help);
+    return h;
+}
 
 /// The connection flags of `args`, or the usage error's text.
 inline std::variant<connection, std::string> connection_from(arguments const& args) {

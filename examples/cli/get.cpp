@@ -56,13 +56,6 @@ constexpr option_spec get_options[] = {
 
 constexpr char const* probe_name = "esx-get";
 
-std::string expand_help() {
-    std::string h(get_help);
-    h.replace(h.find("%CONNECTION%"), 12, connection_help);
-    h.replace(h.find("%ENVIRONMENT%"), 13, environment_help);
-    return h;
-}
-
 /// The one-entry ExternalSecret the object is read through.
 boost::json::object probe(spec::secret_store const& store, std::string const& ns, std::string const& ref,
                           std::string const& version) {
@@ -82,7 +75,7 @@ boost::json::object probe(spec::secret_store const& store, std::string const& ns
 } // namespace
 
 int get_command(std::span<char* const> argv) {
-    std::string const help = expand_help();
+    std::string const help = with_connection_help(get_help);
     auto parsed = parse(argv, get_options);
     if (auto* why = std::get_if<std::string>(&parsed)) return usage_failure(*why, help);
     auto const& args = std::get<arguments>(parsed);

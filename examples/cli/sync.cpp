@@ -95,17 +95,10 @@ bool parse_number(std::string const& text, double& out) {
     }
 }
 
-std::string expand_help() {
-    std::string h(sync_help);
-    h.replace(h.find("%CONNECTION%"), 12, connection_help);
-    h.replace(h.find("%ENVIRONMENT%"), 13, environment_help);
-    return h;
-}
-
 } // namespace
 
 int sync_command(std::span<char* const> argv) {
-    std::string const help = expand_help();
+    std::string const help = with_connection_help(sync_help);
     auto parsed = parse(argv, sync_options);
     if (auto* why = std::get_if<std::string>(&parsed)) return usage_failure(*why, help);
     auto const& args = std::get<arguments>(parsed);
