@@ -6,6 +6,7 @@
 // Prints figures and never asserts on time. It fails (exit 1) only when a read fails or
 // returns another value, so neither side can look fast by doing less work.
 #include "bench/support/window.hpp"
+#include "bench/support/window_options.hpp"
 #include <esx/keyvault/client.hpp>
 #include <esx/transport/https.hpp>
 #include <esx/transport/retry.hpp>
@@ -111,18 +112,10 @@ char const* no_env(char const*) { return nullptr; }
 } // namespace
 
 int main(int argc, char** argv) {
-    double seconds = 2.0;
-    int runs = 2;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        std::string const a = argv[i];
-        if (a == "--seconds") seconds = std::atof(argv[i + 1]);
-        else if (a == "--runs") runs = std::atoi(argv[i + 1]);
-        else seconds = 0;
-    }
-    if (argc % 2 == 0 || seconds <= 0 || runs < 1) {
-        std::fprintf(stderr, "usage: bench-keyvault [--seconds X (2)] [--runs N (2)]\n");
-        return 2;
-    }
+    auto const options = esx::bench::parse_window_options(argc, argv, "bench-keyvault", 2.0);
+    if (!options) return 2;
+    double const seconds = options->seconds;
+    int const runs = options->runs;
 
     esx::mocks::azure::options mo;
     mo.seed_json = seed();

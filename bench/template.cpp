@@ -9,6 +9,7 @@
 // Prints figures, asserts nothing about time. Exits 1 only when an operation fails or
 // renders something else than the first render did, so no side looks fast by doing less.
 #include "bench/support/window.hpp"
+#include "bench/support/window_options.hpp"
 #include <esx/keyvault/client.hpp>
 #include <esx/kube/client.hpp>
 #include <esx/kube/config.hpp>
@@ -92,18 +93,10 @@ constexpr char const* build_type = "NOT optimised: the figures mean little";
 } // namespace
 
 int main(int argc, char** argv) {
-    double seconds = 1.0;
-    int runs = 2;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        std::string const a = argv[i];
-        if (a == "--seconds") seconds = std::atof(argv[i + 1]);
-        else if (a == "--runs") runs = std::atoi(argv[i + 1]);
-        else seconds = 0;
-    }
-    if (argc % 2 == 0 || seconds <= 0 || runs < 1) {
-        std::fprintf(stderr, "usage: bench-template [--seconds X (1)] [--runs N (2)]\n");
-        return 2;
-    }
+    auto const options = esx::bench::parse_window_options(argc, argv, "bench-template", 1.0);
+    if (!options) return 2;
+    double const seconds = options->seconds;
+    int const runs = options->runs;
 
     // --- the servers and the clients --------------------------------------------------------
     esx::mocks::azure::options ao;
