@@ -7,6 +7,7 @@
 #ifndef ESX_SPEC_EXTERNAL_SECRET_HPP
 #define ESX_SPEC_EXTERNAL_SECRET_HPP
 
+#include <esx/spec/boxed.hpp>
 #include <esx/spec/store.hpp>
 
 #include <chrono>
@@ -50,7 +51,7 @@ struct generator_ref {
 /// `sourceRef` of a `data[]` or `dataFrom[]` entry: another store for this entry.
 struct source_ref {
     std::optional<store_ref> store;               ///< `storeRef`
-    std::optional<generator_ref> generator;       ///< `generatorRef`
+    boxed<generator_ref> generator;               ///< `generatorRef` (rare: on the heap, spec/boxed.hpp)
     friend bool operator==(source_ref const&, source_ref const&) = default;
 };
 
@@ -170,8 +171,8 @@ struct external_secret_target {
     std::string name;  ///< empty: the ExternalSecret's name
     creation_policy creation = creation_policy::owner;   ///< `creationPolicy`
     deletion_policy deletion = deletion_policy::retain;  ///< `deletionPolicy`
-    std::optional<secret_template> template_;            ///< `template`
-    std::optional<manifest_reference> manifest;          ///< `manifest` (v1), refused by validation
+    boxed<secret_template> template_;                    ///< `template` (boxed: most targets have none)
+    boxed<manifest_reference> manifest;                  ///< `manifest` (v1), refused by validation
     bool immutable = false;
     friend bool operator==(external_secret_target const&, external_secret_target const&) = default;
 };

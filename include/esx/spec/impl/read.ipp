@@ -519,7 +519,9 @@ inline void read_es_spec(object_reader& r, external_secret_spec& s, version v) {
             }
         }
     }
+    // Exact capacities: a run holds every ExternalSecret of its manifests at once.
     if (auto* a = r.array("data")) {
+        s.data.reserve(a->size());
         for (std::size_t i = 0; i < a->size(); ++i) {
             object_reader dr(&(*a)[i], index_path(r.at("data"), i), r.report());
             if (!dr.present()) continue;
@@ -536,6 +538,7 @@ inline void read_es_spec(object_reader& r, external_secret_spec& s, version v) {
         }
     }
     if (auto* a = r.array("dataFrom")) {
+        s.data_from.reserve(a->size());
         for (std::size_t i = 0; i < a->size(); ++i) {
             object_reader fr(&(*a)[i], index_path(r.at("dataFrom"), i), r.report());
             if (!fr.present()) continue;
