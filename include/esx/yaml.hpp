@@ -12,6 +12,7 @@
 #include <esx/failure.hpp>
 
 #include <boost/json/value.hpp>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
@@ -19,6 +20,7 @@
 #include <cstdlib>
 #include <initializer_list>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -225,6 +227,36 @@ struct converter {
     }
 };
 
+/// yaml-cpp 0.7's `LoadAll` loops for ever, adding a null document per turn until memory runs
+/// out, when its parser stops advancing inside a stream (a document that starts with `,`, or
+/// an unclosed `(` list as in falcosecurity/falco#3281: jbeder/yaml-cpp#1040, fixed after 0.8.0
+/// by #1319). A first pass over the events finds that: a document that starts where the one
+/// before it started means the parser is stuck.
+struct progress_check final : YAML::EventHandler {
+    std::optional<YAML::Mark> last, stuck;
+    void OnDocumentStart(YAML::Mark const& m) override {
+        if (last && last->pos == m.pos) stuck = m;
+        last = m;
+    }
+    void OnDocumentEnd() override {}
+    void OnNull(YAML::Mark const&, YAML::anchor_t) override {}
+    void OnAlias(YAML::Mark const&, YAML::anchor_t) override {}
+    void OnScalar(YAML::Mark const&, std::string const&, YAML::anchor_t, std::string const&) override {}
+    void OnSequenceStart(YAML::Mark const&, std::string const&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(YAML::Mark const&, std::string const&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+};
+
+/// Where yaml-cpp's parser would stop advancing in `text`, if it would (throws its parse errors).
+inline std::optional<YAML::Mark> stalled_at(std::string const& text) {
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    progress_check check;
+    while (!check.stuck && parser.HandleNextDocument(check)) {}
+    return check.stuck;
+}
+
 } // namespace detail::yaml_impl
 
 /// Every document of a YAML stream (`---`-separated), as JSON values; empty documents included
@@ -234,7 +266,11 @@ inline result<std::vector<boost::json::value>, failure> yaml_documents(std::stri
     auto fail = [](std::string m) { return failure{make_error_code(error::invalid_option), std::move(m)}; };
     std::vector<YAML::Node> nodes;
     try {
-        nodes = YAML::LoadAll(std::string(text));
+        std::string const copy(text);
+        if (auto const at = detail::yaml_impl::stalled_at(copy))
+            return fail("yaml: line " + std::to_string(at->line + 1 + options.line_offset) + ", column " +
+                        std::to_string(at->column + 1) + ": unexpected character (the parser cannot go on)");
+        nodes = YAML::LoadAll(copy);
     } catch (YAML::Exception const& e) {
         return fail("yaml: line " + std::to_string(e.mark.line + 1 + options.line_offset) + ", column " +
                     std::to_string(e.mark.column + 1) +

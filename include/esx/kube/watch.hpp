@@ -9,6 +9,7 @@
 #include <esx/kube/resource.hpp>
 #include <esx/kube/status.hpp>
 #include <esx/kube/verbs.hpp>
+#include <esx/kube/watch_event.hpp>
 
 #include <boost/asio/this_coro.hpp>
 #include <boost/json/parse.hpp>
@@ -24,23 +25,6 @@
 #include <type_traits>
 
 namespace esx::kube {
-
-enum class event_type {
-    added,
-    modified,
-    deleted,
-    bookmark,     ///< only `resource_version` is meaningful; `object` is empty
-    relist_begin, ///< a (re)list follows as `added` events: forget what was known
-    relist_end,   ///< the list is complete; watching resumes from `resource_version`
-};
-
-/// One event. `resource_version` is the object's (or the bookmark's or list's) version.
-template <class T>
-struct watch_event {
-    event_type type = event_type::added;
-    T object{};
-    std::string resource_version;
-};
 
 struct watch_options {
     std::string label_selector;
@@ -156,56 +140,13 @@ public:
     std::size_t bytes_received() const noexcept { return bytes_ + (stream_ ? stream_->bytes_received() : 0); }
 
 private:
-    static result<T, failure> convert(boost::json::value&& v) {
-        if constexpr (std::is_same_v<T, boost::json::object>) {
-            if (!v.is_object()) return failure(ESX_ERROR(error::malformed_response), "watch event object is not an object");
-            return std::move(v.as_object());
-        } else {
-            auto r = boost::json::try_value_to<T>(v);
-            if (!r) return failure(r.error(), "watch event object does not convert to the requested type");
-            return std::move(*r);
-        }
-    }
+    static result<T, failure> convert(boost::json::value&& v) { return detail::convert_watch_object<T>(std::move(v)); }
 
-    static std::string version_of(boost::json::value const& obj) {
-        auto const* meta = obj.is_object() ? obj.as_object().if_contains("metadata") : nullptr;
-        auto const* rv = meta && meta->is_object() ? meta->as_object().if_contains("resourceVersion") : nullptr;
-        return rv && rv->is_string() ? std::string(rv->as_string()) : std::string();
-    }
+    static std::string version_of(boost::json::value const& obj) { return detail::resource_version_of(obj); }
 
     // nullopt: skip (an unrequested bookmark).
     result<std::optional<watch_event<T>>, failure> decode(std::string const& line) {
-        boost::system::error_code ec;
-        auto doc = boost::json::parse(line, ec);
-        if (ec || !doc.is_object()) return failure(ESX_ERROR(error::malformed_response), "watch event is not a JSON object");
-        auto& o = doc.as_object();
-        auto const* type = o.if_contains("type");
-        auto* obj = o.if_contains("object");
-        if (!type || !type->is_string() || !obj) return failure(ESX_ERROR(error::malformed_response), "watch event needs type and object");
-        std::string_view const t = type->as_string();
-        if (t == "ERROR") {
-            unsigned code = 500;
-            if (auto const* c = obj->is_object() ? obj->as_object().if_contains("code") : nullptr; c && c->is_int64())
-                code = static_cast<unsigned>(c->as_int64());
-            return status_failure(code, boost::json::serialize(*obj));
-        }
-        watch_event<T> e;
-        e.resource_version = version_of(*obj);
-        if (t == "BOOKMARK") {
-            if (!e.resource_version.empty()) version_ = e.resource_version;
-            if (!options_.bookmarks) return std::optional<watch_event<T>>();
-            e.type = event_type::bookmark;
-            return std::optional<watch_event<T>>(std::move(e));
-        }
-        if (t == "ADDED") e.type = event_type::added;
-        else if (t == "MODIFIED") e.type = event_type::modified;
-        else if (t == "DELETED") e.type = event_type::deleted;
-        else return failure(ESX_ERROR(error::malformed_response), "unknown watch event type `" + std::string(t.substr(0, 32)) + "`");
-        auto converted = convert(std::move(*obj));
-        if (!converted) return converted.error();
-        e.object = std::move(*converted);
-        if (!e.resource_version.empty()) version_ = e.resource_version;
-        return std::optional<watch_event<T>>(std::move(e));
+        return detail::decode_watch_event<T>(line, options_.bookmarks, version_);
     }
 
     boost::asio::awaitable<result<void, failure>> relist() {

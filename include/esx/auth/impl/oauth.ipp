@@ -13,21 +13,7 @@
 
 namespace esx::auth::detail {
 
-ESX_DECL void append_form_encoded(std::string& out, std::string_view value) {
-    static constexpr char hex[] = "0123456789ABCDEF";
-    for (char ch : value) {
-        auto const c = static_cast<unsigned char>(ch);
-        bool const unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                                c == '-' || c == '.' || c == '_' || c == '~';
-        if (unreserved) {
-            out += ch;
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 0xF];
-        }
-    }
-}
+ESX_DECL void append_form_encoded(std::string& out, std::string_view value) { append_form_encoded_to(out, value); }
 
 ESX_DECL bool is_valid_tenant_id(std::string_view tenant) noexcept {
     if (tenant.empty() || tenant.size() > 256) return false;
@@ -51,7 +37,9 @@ inline std::optional<std::int64_t> read_seconds(boost::json::object const& o, st
     if (v->is_int64()) return v->get_int64();
     if (v->is_uint64() && v->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX))
         return static_cast<std::int64_t>(v->get_uint64());
-    if (v->is_double()) return static_cast<std::int64_t>(v->get_double());
+    // Out of range (or NaN), the conversion would be undefined: not a number of seconds.
+    if (v->is_double() && v->get_double() > -9.0e18 && v->get_double() < 9.0e18)
+        return static_cast<std::int64_t>(v->get_double());
     if (v->is_string()) {
         auto const& s = v->get_string();
         std::int64_t n = 0;
@@ -71,8 +59,9 @@ inline std::string first_line(std::string_view s, std::size_t limit = 400) {
 ESX_DECL result<access_token, failure> parse_token_response(unsigned status, std::string_view body,
                                                             std::chrono::system_clock::time_point now,
                                                             std::string_view what) {
+    // A success holds the token: the parsed document and the parser's scratch space are wiped.
     boost::system::error_code jec;
-    boost::json::value doc = boost::json::parse(body, jec);
+    boost::json::value doc = transport::parse_wiped(body, jec);
     boost::json::object const* o = (!jec && doc.is_object()) ? &doc.as_object() : nullptr;
 
     if (!is_success(status)) {
@@ -94,6 +83,7 @@ ESX_DECL result<access_token, failure> parse_token_response(unsigned status, std
         return failure{make_error_code(error::malformed_response),
                        std::string(what) + " failed: the token response " + std::string(why)};
     };
+    if (jec) return malformed(transport::describe_json_error(jec));
     if (!o) return malformed("is not a JSON object");
     auto const* token = o->if_contains("access_token");
     if (!token || !token->is_string() || token->get_string().empty())
@@ -108,7 +98,11 @@ ESX_DECL result<access_token, failure> parse_token_response(unsigned status, std
     if (auto in = read_seconds(*o, "expires_in"); in && *in > 0 && *in < 10LL * 365 * 24 * 3600) {
         out.expires_on = now + std::chrono::seconds(*in);
     } else if (auto on = read_seconds(*o, "expires_on"); on && *on > 0) {
-        out.expires_on = std::chrono::system_clock::time_point(std::chrono::seconds(*on));
+        // Past the clock's end (2262) saturates instead of overflowing.
+        constexpr auto last = std::chrono::duration_cast<std::chrono::seconds>(
+            std::chrono::system_clock::duration::max()).count();
+        out.expires_on = *on >= last ? std::chrono::system_clock::time_point::max()
+                                     : std::chrono::system_clock::time_point(std::chrono::seconds(*on));
     } else {
         return malformed("has neither a valid expires_in nor expires_on");
     }

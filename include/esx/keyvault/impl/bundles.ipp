@@ -29,7 +29,12 @@ inline std::optional<std::int64_t> int_member(boost::json::object const& o, std:
     if (auto const* v = o.if_contains(k)) {
         if (v->is_int64()) return v->get_int64();
         if (v->is_uint64()) return static_cast<std::int64_t>(v->get_uint64());
-        if (v->is_double()) return static_cast<std::int64_t>(v->get_double());
+        // A double outside int64 (1e300, NaN is not JSON) has no integer value: casting it is UB.
+        if (v->is_double()) {
+            double const d = v->get_double();
+            if (d >= -9223372036854775808.0 && d < 9223372036854775808.0) return static_cast<std::int64_t>(d);
+            return std::nullopt;
+        }
     }
     return std::nullopt;
 }

@@ -10,12 +10,13 @@
 // Not supported here: HTTPS_PROXY tunnels (watches go direct).
 //
 // Memory is bounded per event: bytes are read into a fixed 64 KiB buffer and appended to the
-// current line, and a line longer than `max_line` fails with `error::response_too_large`
-// instead of growing.
+// current line (watch_lines.hpp), and a line longer than `max_line` fails with
+// `error::response_too_large` instead of growing.
 #ifndef ESX_KUBE_DETAIL_WATCH_STREAM_HPP
 #define ESX_KUBE_DETAIL_WATCH_STREAM_HPP
 
 #include <esx/failure.hpp>
+#include <esx/kube/detail/watch_lines.hpp>
 #include <esx/kube/status.hpp>
 #include <esx/transport/detail/client.hpp>
 #include <esx/transport/detail/tls.hpp>
@@ -111,29 +112,19 @@ public:
     /// cleanly. An idle stream longer than `idle` gives `error::read_timeout`.
     net::awaitable<result<std::optional<std::string>, failure>> next_line(std::chrono::milliseconds idle) {
         for (;;) {
-            if (auto nl = pending_.find('\n', scanned_); nl != std::string::npos) {
-                std::string line = pending_.substr(0, nl);
-                pending_.erase(0, nl + 1);
-                scanned_ = 0;
-                if (!line.empty() && line.back() == '\r') line.pop_back();
-                if (line.empty()) continue;
-                co_return std::optional<std::string>(std::move(line));
-            }
-            scanned_ = pending_.size();
-            if (pending_.size() > max_line_)
-                co_return failure(ESX_ERROR(error::response_too_large),
-                                  "watch event larger than the limit of " + std::to_string(max_line_) + " bytes");
+            auto line = lines_.next();
+            if (!line || *line) co_return std::move(line);
             if (parser_.is_done()) co_return std::optional<std::string>();
             auto chunk = co_await read_some(idle);
             if (!chunk) co_return chunk.error();
-            pending_ += *chunk;
+            lines_.append(*chunk);
         }
     }
 
     std::size_t bytes_received() const noexcept { return bytes_; }
 
 private:
-    watch_stream(stream_type s, std::size_t max_line) : stream_(std::move(s)), max_line_(max_line) {}
+    watch_stream(stream_type s, std::size_t max_line) : stream_(std::move(s)), lines_(max_line) {}
 
     net::awaitable<result<std::string, failure>> read_some(std::chrono::milliseconds idle) {
         auto& body = parser_.get().body();
@@ -154,9 +145,7 @@ private:
     beast::flat_buffer buffer_;
     bhttp::response_parser<bhttp::buffer_body> parser_;
     std::array<char, 64 * 1024> chunk_{};
-    std::string pending_;
-    std::size_t scanned_ = 0;
-    std::size_t max_line_;
+    watch_lines lines_;
     std::size_t bytes_ = 0;
 };
 

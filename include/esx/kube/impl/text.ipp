@@ -86,6 +86,12 @@ ESX_DECL std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std:
     year_month_day const ymd{year{y}, month{unsigned(mo)}, day{unsigned(d)}};
     if (!ymd.ok()) return std::nullopt;
     auto const tp = sys_days(ymd) + hours(h) + minutes(mi) + seconds(sec) - minutes(offset_minutes);
+    // Before 1678 (or past the end near 2262 through an offset) nanoseconds would overflow
+    // (found by tests/fuzz/token_response.cpp): not a time this clock can hold.
+    constexpr auto first = time_point_cast<seconds>(system_clock::time_point::min()) + seconds(1);
+    constexpr auto last = time_point_cast<seconds>(system_clock::time_point::max()) - seconds(1);
+    if (tp < first) return std::nullopt;
+    if (tp > last) return system_clock::time_point::max();
     return time_point_cast<system_clock::duration>(tp + frac);
 }
 

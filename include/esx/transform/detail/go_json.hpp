@@ -16,13 +16,21 @@ namespace esx::transform::detail {
 /// One parsed JSON value. `raw` is its source text (no surrounding whitespace), what Go keeps
 /// in a `json.RawMessage`. Strings are decoded as Go decodes them (invalid UTF-8 and lone
 /// surrogates become U+FFFD). Members keep source order and duplicates (Go: the last wins).
+struct json_member;
+
 struct json_node {
     enum class kind { null, boolean, number, string, array, object };
     kind type = kind::null;
     std::string_view raw;
     scratch text;  ///< string: decoded; number: as written; boolean: `true`/`false`
-    std::vector<std::pair<scratch, json_node>> members;
+    std::vector<json_member> members;  ///< a named struct, not std::pair: clang needs pair's types complete here
     std::vector<json_node> items;
+};
+
+/// One member of a JSON object: its decoded name and its value (bound as `auto& [name, value]`).
+struct json_member {
+    scratch first;
+    json_node second;
 };
 
 /// Go's name for a kind in `UnmarshalTypeError` (`object`, `array`, `string`, `number`, `bool`).

@@ -105,7 +105,7 @@ private:
             ++i_;
             json_node member;
             if (!value(member, depth)) return false;
-            out.members.emplace_back(std::move(key), std::move(member));
+            out.members.push_back(json_member{std::move(key), std::move(member)});
             skip_space();
             if (at_end()) return fail_eof();
             if (s_[i_] == ',') {

@@ -3,6 +3,7 @@
 
 #include <esx/transport/detail/retry_after.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
@@ -35,6 +36,9 @@ ESX_DECL std::optional<std::chrono::system_clock::time_point> parse_http_date(st
     if (tm.tm_mon < 0 || !day || !year || !hour || !minute || !second || text[16] != ' ' || text[19] != ':' ||
         text[22] != ':' || *day < 1 || *day > 31 || *hour > 23 || *minute > 59 || *second > 60)
         return std::nullopt;
+    // system_clock counts nanoseconds in 64 bits (1677-2262): a year outside 1970-2261 would
+    // overflow it, or overflow `date - now` (found by tests/fuzz/retry_after.cpp).
+    if (*year < 1970 || *year > 2261) return std::nullopt;
     tm.tm_mday = static_cast<int>(*day);
     tm.tm_year = static_cast<int>(*year) - 1900;
     tm.tm_hour = static_cast<int>(*hour);
@@ -51,14 +55,15 @@ server_retry_delay(boost::beast::http::fields const& headers, std::chrono::syste
     for (char const* name : {"retry-after-ms", "x-ms-retry-after-ms"}) {
         auto const it = headers.find(name);
         if (it == headers.end()) continue;
-        if (auto const ms = parse_non_negative(it->value())) return milliseconds(*ms);
+        if (auto const ms = parse_non_negative(it->value())) return std::min(milliseconds(*ms), max_server_delay);
     }
     auto const it = headers.find(boost::beast::http::field::retry_after);
     if (it == headers.end()) return std::nullopt;
-    if (auto const s = parse_non_negative(it->value())) return milliseconds(*s * 1000);
+    if (auto const s = parse_non_negative(it->value()))
+        return *s >= max_server_delay.count() / 1000 ? max_server_delay : milliseconds(*s * 1000);
     if (auto const when = parse_http_date(it->value())) {
         auto const d = std::chrono::duration_cast<milliseconds>(*when - now_utc);
-        return d.count() > 0 ? d : milliseconds(0);
+        return d.count() > 0 ? std::min(d, max_server_delay) : milliseconds(0);
     }
     return std::nullopt;
 }
