@@ -15,9 +15,11 @@
 namespace esx::mocks::azure::detail {
 
 // Picks (and consumes) the first fault matching this request.
-std::optional<fault> cloud::take_fault(std::string const& service, std::string const& vault) {
+std::optional<fault> cloud::take_fault(std::string const& service, std::string const& vault, bool authorized) {
     for (auto it = faults.begin(); it != faults.end(); ++it) {
         if (it->target != "all" && it->target != service)
+            continue;
+        if (it->authorized_only && !authorized)
             continue;
         if (!it->vault.empty() && lower(it->vault) != vault)
             continue;
@@ -66,6 +68,7 @@ action cloud::serve(request const& req, bool imds) {
     rec.path = target.substr(0, q);
     rec.query = q == std::string::npos ? std::string() : target.substr(q + 1);
     rec.host = std::string(req[http::field::host]);
+    rec.authorization = req.find(http::field::authorization) != req.end();
 
     // Host routing: <vault>.<suffix>[:port] is a vault; anything else is Entra ID.
     std::string host = lower(rec.host);
@@ -81,7 +84,7 @@ action cloud::serve(request const& req, bool imds) {
         rec.service = "aad";
     }
 
-    std::optional<fault> f = take_fault(rec.service, vault);
+    std::optional<fault> f = take_fault(rec.service, vault, rec.authorization);
     if (f)
         rec.fault = f->kind;
     if (f && f->kind == "hang") {
@@ -93,6 +96,10 @@ action cloud::serve(request const& req, bool imds) {
         auto const challenged = f && f->kind == "challenge" ? vaults.find(vault) : vaults.end();
         if (f && f->kind == "status") {
             r = fault_status(*f, rec.service);
+        } else if (f && f->kind == "redirect") {
+            // A redirect elsewhere, which a client holding a token must not follow.
+            r = kv_error(f->status, "Redirect", "Moved.");
+            r.set(http::field::location, f->location);
         } else if (challenged != vaults.end()) {
             // What a vault (or something posing as one) may answer: a challenge sending the
             // client elsewhere for its token, which a client must refuse.
@@ -153,6 +160,9 @@ fault cloud::parse_fault(std::string const& text) const {
             f.fraction = fr->to_number<double>();
         f.challenge_resource = str_field(o, "resource");
         f.challenge_tenant = str_field(o, "tenant");
+        f.location = str_field(o, "location");
+        if (auto const* a = o.if_contains("authorized_only"); a && a->is_bool())
+            f.authorized_only = a->as_bool();
     } catch (std::exception const& e) {
         throw std::invalid_argument(std::string("fault: ") + e.what());
     }
@@ -170,11 +180,19 @@ fault cloud::parse_fault(std::string const& text) const {
         if (f.target != "vault")
             throw std::invalid_argument("fault: only a vault answers with a challenge");
     }
-    static char const* const kinds[] = {"status", "reset", "truncate", "hang", "delay", "challenge"};
+    if (f.kind == "redirect") {
+        if (!o.contains("status"))
+            f.status = 302;
+        if (f.target == "all")
+            f.target = "vault";
+        if (f.status < 300 || f.status > 399 || f.location.empty())
+            throw std::invalid_argument("fault: a redirect has a 3xx status and a location");
+    }
+    static char const* const kinds[] = {"status", "reset", "truncate", "hang", "delay", "challenge", "redirect"};
     static char const* const targets[] = {"all", "aad", "vault", "imds"};
     if (std::none_of(std::begin(kinds), std::end(kinds), [&](char const* k) { return f.kind == k; }))
         throw std::invalid_argument(
-            "fault: kind must be status, reset, truncate, hang, delay, challenge or aad_outage");
+            "fault: kind must be status, reset, truncate, hang, delay, challenge, redirect or aad_outage");
     if (std::none_of(std::begin(targets), std::end(targets), [&](char const* k) { return f.target == k; }))
         throw std::invalid_argument("fault: target must be all, aad, vault or imds");
     if (f.status < 100 || f.status > 599)
@@ -189,7 +207,7 @@ fault cloud::parse_fault(std::string const& text) const {
 json::object cloud::record_json(request_record const& r) {
     return json::object{{"service", r.service}, {"method", r.method},     {"path", r.path},
                         {"query", r.query},     {"host", r.host},         {"identity", r.identity},
-                        {"status", r.status},   {"fault", r.fault}};
+                        {"status", r.status},   {"fault", r.fault},       {"authorization", r.authorization}};
 }
 
 action cloud::control(request const& req) {

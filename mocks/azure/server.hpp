@@ -46,6 +46,7 @@ struct request_record {
     std::string identity;  // client id that authenticated (vault/imds) or asked (aad); "" if none
     unsigned status = 0;   // status sent; 0 when a fault closed or stalled the connection
     std::string fault;     // the injected fault that applied, "" if none
+    bool authorization = false;  // the request carried an Authorization header (its value is never kept)
 };
 
 // A small seed that the standalone binary uses without --seed: tenant

@@ -149,6 +149,11 @@ struct fault {
     std::int64_t latency_ms = 0;
     // challenge: the 401's WWW-Authenticate names this resource and/or tenant instead of the vault's
     std::string challenge_resource, challenge_tenant;
+    // only requests that carry an Authorization header (a vault that accepts the first, token-less
+    // probe as usual and answers every request with a token otherwise)
+    bool authorized_only = false;
+    // redirect: the 3xx's Location
+    std::string location;
 };
 
 inline std::string const all_secret_permissions[] = {"get", "list", "set", "delete", "recover", "purge", "import"};
@@ -312,7 +317,7 @@ public:
 
     // ----- control.cpp
     // Picks (and consumes) the first fault matching this request.
-    std::optional<fault> take_fault(std::string const& service, std::string const& vault);
+    std::optional<fault> take_fault(std::string const& service, std::string const& vault, bool authorized);
     static std::string serialize(response r);
     response fault_status(fault const& f, std::string const& service) const;
     // The common path of the TLS (aad/vault) and IMDS listeners.

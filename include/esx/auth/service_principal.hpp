@@ -5,6 +5,7 @@
 #include <esx/auth/concept.hpp>
 #include <esx/auth/detail/entra.hpp>
 #include <esx/auth/detail/jwt.hpp>
+#include <esx/auth/detail/tenant.hpp>
 #include <esx/auth/token_cache.hpp>
 #include <esx/cloud.hpp>
 
@@ -78,6 +79,11 @@ public:
 
     template <transport::transport_policy Transport>
     boost::asio::awaitable<result<access_token, failure>> token(Transport& transport, token_request const& r) {
+        // A vault whose challenge names another tenant gets no token of ours unless that is
+        // wanted (as azidentity's AdditionallyAllowedTenants, which ESO's new SDK path uses).
+        if (auto refused = detail::foreign_tenant("ServicePrincipal", options_.tenant_id, r.tenant_id,
+                                                  options_.allow_challenge_tenant))
+            co_return std::move(*refused);
         cache_key const key = key_for(r);
         std::string const& tenant = key.tenant;
         if (!detail::is_valid_tenant_id(tenant))
@@ -109,7 +115,7 @@ private:
     boost::asio::awaitable<result<access_token, failure>> request(Transport& transport, std::string tenant,
                                                                   std::string scope) {
         std::string const url = detail::token_endpoint(options_.cloud.authority_host, tenant);
-        std::string body = detail::client_credentials_form(options_.client_id, scope);
+        transport::body_string body = detail::client_credentials_form(options_.client_id, scope);
         std::string what = "ServicePrincipal: token request for client \"" + options_.client_id + "\" in tenant \"" +
                            tenant + "\"";
         if (auto const* s = std::get_if<client_secret>(&options_.credential)) {

@@ -5,6 +5,7 @@
 
 #include <esx/auth/concept.hpp>
 #include <esx/auth/detail/entra.hpp>
+#include <esx/auth/detail/tenant.hpp>
 #include <esx/auth/token_cache.hpp>
 #include <esx/cloud.hpp>
 
@@ -29,7 +30,10 @@ inline boost::asio::awaitable<result<secret_bytes, failure>> read_token_file(std
         return failure{make_error_code(error::invalid_option),
                        "unable to read token file " + path.string() + ": " + std::move(why)};
     };
-    std::ifstream in(path, std::ios::binary);
+    // Unbuffered: the stream's own buffer would keep a copy of the token after it is freed.
+    std::ifstream in;
+    in.rdbuf()->pubsetbuf(nullptr, 0);
+    in.open(path, std::ios::binary);
     if (!in) co_return fail(std::strerror(errno));
     secret_bytes token;
     char buf[4096];
@@ -123,6 +127,8 @@ public:
     boost::asio::awaitable<result<access_token, failure>> token(Transport& transport, token_request const& r) {
         if (r.scope.empty())
             co_return failure{make_error_code(error::invalid_option), "WorkloadIdentity: the token scope is empty"};
+        if (auto refused = detail::foreign_tenant("WorkloadIdentity", options_.tenant_id, r.tenant_id, false))
+            co_return std::move(*refused);
         cache_key const key = key_for(r);
         // Named, not a temporary inside co_await: g++ 12 mishandles those.
         auto fetch = [&]() { return request(transport, r.scope); };
@@ -150,7 +156,7 @@ private:
         auto assertion = co_await options_.assertion();
         if (!assertion) co_return assertion.error();
         std::string const url = detail::token_endpoint(options_.cloud.authority_host, options_.tenant_id);
-        std::string body = detail::client_credentials_form(options_.client_id, scope);
+        transport::body_string body = detail::client_credentials_form(options_.client_id, scope);
         detail::append_assertion(body, *assertion);
         std::string what = "WorkloadIdentity: token exchange for client \"" + options_.client_id + "\" in tenant \"" +
                            options_.tenant_id + "\"";

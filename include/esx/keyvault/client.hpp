@@ -73,7 +73,11 @@ constexpr bool allows_tenant_discovery() {
     - The first request goes out without a token; the 401 challenge names the resource and
       tenant. A resource that is not the vault's (§ 2.3) is refused before any token is
       asked for. The scope and tenant are then cached, later requests carry the token at
-      once, and a 401 to a request with a token re-runs the challenge once.
+      once, and a 401 to a request with a token re-runs the challenge once: a foreign
+      re-challenge is refused without touching the identity's cached token, an accepted one
+      drops that token and retries once with a fresh one (a vault answering 401 for ever costs
+      one extra token, never a loop).
+    - No redirect is followed: a 3xx from the vault is an error, its `Location` never asked.
 
     @par Errors
     Every operation returns `result<T, failure>`: Key Vault answers as HTTP codes with the
@@ -372,12 +376,13 @@ private:
             co_return keyvault::detail::error_from_response(response.result_int(), response.body(), what);
         }
         boost::system::error_code ec;
-        auto v = boost::json::parse(response.body(), ec);
+        // A bundle holds the value: the parsed document is wiped when freed, and nesting is bounded.
+        auto v = transport::parse_wiped(response.body(), ec);
         esx::detail::secure_wipe(response.body().data(), response.body().size());
         if (ec || !v.is_object())
             co_return failure{make_error_code(error::malformed_response),
                               what + ": Key Vault answered " + std::to_string(response.result_int()) +
-                                  " with a body that is not a JSON object"};
+                                  " with a body that " + (ec ? transport::describe_json_error(ec) : "is not a JSON object")};
         co_return std::move(v.get_object());
     }
 
@@ -397,7 +402,7 @@ private:
             auto r = co_await transport_->send(std::move(probe));
             if (!r) co_return transport_failed(r.error());
             if (r->result_int() != 401) co_return std::move(*r);
-            auto accepted = accept_challenge(*r, what);
+            auto accepted = accept_challenge(*r, what, challenge_step::first);
             if (!accepted) co_return accepted.error();
         }
         for (int attempt = 0;; ++attempt) {
@@ -415,24 +420,35 @@ private:
             if (!r) co_return transport_failed(r.error());
             if (r->result_int() == 401 && attempt == 0 && r->find(transport::field::www_authenticate) != r->end()) {
                 // The vault refused a token it asked for: it may have moved tenant, or the token was
-                // revoked. Drop it from the policy's cache (if the policy has one) so the retry gets
-                // a fresh token rather than the same one, and challenge again, once.
-                if constexpr (requires { auth_->invalidate(ask); }) auth_->invalidate(ask);
-                auto accepted = accept_challenge(*r, what);
+                // revoked. The new challenge is checked first: a refused one leaves the identity's
+                // shared token cached (a vault that answers every token with a foreign challenge
+                // would otherwise cost every store of that identity a token request per
+                // operation). Only an accepted one drops the token from the policy's cache (if it
+                // has one), so the single retry gets a fresh token rather than the same one.
+                auto accepted = accept_challenge(*r, what, challenge_step::after_token);
                 if (!accepted) co_return accepted.error();
+                if constexpr (requires { auth_->invalidate(ask); }) auth_->invalidate(ask);
                 continue;
             }
             co_return std::move(*r);
         }
     }
 
-    result<void, failure> accept_challenge(transport::response const& r, std::string const& what) {
+    /// Where a challenge came: the answer to the token-less probe, or to a request with a token.
+    enum class challenge_step { first, after_token };
+
+    /// Verifies and caches a challenge; a refused one leaves the cached challenge as it was.
+    result<void, failure> accept_challenge(transport::response const& r, std::string const& what, challenge_step step) {
         auto const it = r.find(transport::field::www_authenticate);
         std::string_view const header = it == r.end() ? std::string_view() : std::string_view(it->value());
         auto c = verify_challenge(header, cloud_, endpoint_);
         if (!c) {
             failure f = c.error();
-            f.message = what + ": " + f.message;
+            f.message = what + ": " + f.message +
+                        (step == challenge_step::first
+                             ? "; no token was asked for or sent"
+                             : "; this re-challenge answered a request that carried the vault's token (sent to the "
+                               "vault's own host only); no new token was asked for and the cached one was kept");
             options_.logger.warn("refused a Key Vault challenge",
                                  {{"component", "esx.keyvault"}, {"vault", endpoint_.host}, {"reason", f.message}});
             return f;

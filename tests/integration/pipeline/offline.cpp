@@ -21,7 +21,7 @@ namespace net = boost::asio;
 using cache_t = esx::read_cache<esx::testing::fake_clock>;
 
 esx::read_key key(std::string name, std::string identity = "alice") {
-    return {std::move(identity), "https://v.vault.azure.net", "secrets", std::move(name), ""};
+    return {std::move(identity), "https://vlt.vault.azure.net", "secrets", std::move(name), ""};
 }
 
 /// A fetch that counts its calls and answers `value` (or a 404 failure when `value` is empty).
@@ -283,16 +283,16 @@ BOOST_AUTO_TEST_CASE(reads_one_page_per_next_and_refuses_a_foreign_next_link) {
     esx::testing::scripted_transport t;
     std::string const challenge = R"(Bearer authorization="https://login.microsoftonline.com/tenant", resource="https://vault.azure.net")";
     auto item = [](std::string n) {
-        return R"({"id":"https://v.vault.azure.net/secrets/)" + n + R"(","attributes":{"enabled":true}})";
+        return R"({"id":"https://vlt.vault.azure.net/secrets/)" + n + R"(","attributes":{"enabled":true}})";
     };
     t.then_respond(401, "", {{"WWW-Authenticate", challenge}})
         .then_respond(200, R"({"value":[)" + item("a") + "," + item("b") +
-                               R"(],"nextLink":"https://v.vault.azure.net/secrets?api-version=7.4&$skiptoken=x"})")
-        .then_respond(200, R"({"value":[],"nextLink":"https://v.vault.azure.net/secrets?api-version=7.4&$skiptoken=y"})")
+                               R"(],"nextLink":"https://vlt.vault.azure.net/secrets?api-version=7.4&$skiptoken=x"})")
+        .then_respond(200, R"({"value":[],"nextLink":"https://vlt.vault.azure.net/secrets?api-version=7.4&$skiptoken=y"})")
         .then_respond(200, R"({"value":[)" + item("c") + R"(],"nextLink":"https://evil.example.com/secrets?x"})");
     fixed_token auth;
     auto c = esx::keyvault::client<fixed_token, esx::testing::scripted_transport>::make(
-        auth, t, esx::clouds::public_cloud(), "https://v.vault.azure.net");
+        auth, t, esx::clouds::public_cloud(), "https://vlt.vault.azure.net");
     BOOST_REQUIRE(c);
     auto pages = c->list_secrets_paged();
     auto p1 = esx::test::run(pages.next());
@@ -319,7 +319,7 @@ BOOST_AUTO_TEST_CASE(the_last_page_ends_the_listing) {
         .then_respond(200, R"({"value":[],"nextLink":null})");
     fixed_token auth;
     auto c = esx::keyvault::client<fixed_token, esx::testing::scripted_transport>::make(
-        auth, t, esx::clouds::public_cloud(), "https://v.vault.azure.net");
+        auth, t, esx::clouds::public_cloud(), "https://vlt.vault.azure.net");
     auto pages = c->list_secrets_paged(5);
     BOOST_TEST(esx::test::run(pages.next()).value().has_value());
     BOOST_TEST(!esx::test::run(pages.next()).value().has_value());

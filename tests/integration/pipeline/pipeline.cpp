@@ -173,7 +173,7 @@ BOOST_AUTO_TEST_CASE(labels_and_annotations_of_the_external_secret_are_propagate
 
 BOOST_AUTO_TEST_CASE(a_version_reads_that_version_and_no_version_the_latest) {
     auto& w = shared_world();
-    vault_admin admin(w, "kv");
+    vault_admin admin(w, "kv1");
     auto const first = admin.set("versioned", "one");
     admin.set("versioned", "two");
     harness h(w);
@@ -227,7 +227,7 @@ BOOST_AUTO_TEST_SUITE(object_bytes)
 // assembled here by hand from the members Key Vault sent.
 BOOST_AUTO_TEST_CASE(each_object_type_in_both_modes_is_what_eso_writes) {
     auto& w = shared_world();
-    vault_admin admin(w, "kv");
+    vault_admin admin(w, "kv1");
     auto rsa = admin.bundle("keys", "rsa-key").at("key").as_object();
     auto ec = admin.bundle("keys", "ec-key").at("key").as_object();
     auto cer = admin.bundle("certificates", "api-tls").at("cer").as_string();
@@ -306,7 +306,7 @@ BOOST_AUTO_TEST_CASE(find_by_name_and_by_tags_skips_disabled_secrets_and_lists_o
     BOOST_TEST(h.value("find-name", "e2e-find-name-one") == R"({"foo1":"foo1-val"})");
     // Three finds over one vault and identity: the vault was listed once (every page), and
     // each matching secret read once; the disabled one never.
-    vault_admin admin(w, "kv");
+    vault_admin admin(w, "kv1");
     auto const items = esx::test::run(admin.ioc, admin.client.list_secrets()).value().size();
     BOOST_TEST(w.list_pages("sp-reader") == (items + 24) / 25);
     BOOST_TEST(w.vault_reads_of("/secrets/e2e-find-name-one") == 1u);
@@ -437,7 +437,7 @@ BOOST_AUTO_TEST_CASE(missing_objects_under_retain_delete_and_merge) {
 BOOST_AUTO_TEST_CASE(no_data_at_all_retains_deletes_or_empties_the_target) {
     auto& w = shared_world();
     harness h(w);
-    vault_admin admin(w, "kv");
+    vault_admin admin(w, "kv1");
     std::string const entries = "  data:\n  - {secretKey: v, remoteRef: {key: to-delete}}\n";
     std::string const yaml = es("gone-delete", "kv", "  target: {deletionPolicy: Delete}\n" + entries) +
                              es("gone-merge", "kv", "  target: {deletionPolicy: Merge, creationPolicy: Orphan}\n" + entries) +
@@ -516,7 +516,7 @@ BOOST_AUTO_TEST_CASE(a_refused_store_reads_nothing_and_names_its_remedy) {
                              "        clientSecret: {name: sp-creds, key: ClientSecret}\n";
     std::string const mounted = "---\napiVersion: external-secrets.io/v1\nkind: SecretStore\nmetadata: {name: mounted, namespace: apps}\n"
                                 "spec:\n  provider:\n    azurekv:\n      authType: WorkloadIdentity\n      vaultUrl: \"" +
-                                w.vault_url("kv") + "\"\n";
+                                w.vault_url("kv1") + "\"\n";
     std::string const body = "  data:\n  - {secretKey: a, remoteRef: {key: e2e-one}}\n";
     w.kube.reset_log();
     w.azure.reset_log();
@@ -567,7 +567,7 @@ BOOST_AUTO_TEST_CASE(namespace_selectors_read_labels_from_the_files_or_the_clust
     w.kube.reset_log();
     auto r = h.sync("---\napiVersion: v1\nkind: Namespace\nmetadata: {name: team-b, labels: {tier: gold}}\n"
                     "---\napiVersion: external-secrets.io/v1\nkind: ClusterSecretStore\nmetadata: {name: gold-only}\nspec:\n"
-                    "  provider:\n    azurekv:\n      authType: ManagedIdentity\n      vaultUrl: \"" + w.vault_url("kv") + "\"\n"
+                    "  provider:\n    azurekv:\n      authType: ManagedIdentity\n      vaultUrl: \"" + w.vault_url("kv1") + "\"\n"
                     "  conditions:\n  - namespaceSelector: {matchLabels: {tier: gold}}\n" +
                     es("gold", "gold-only", body, "team-b", "ClusterSecretStore") +
                     es("not-gold", "gold-only", body, "team-a", "ClusterSecretStore"));
@@ -614,7 +614,7 @@ BOOST_AUTO_TEST_CASE(mounted_workload_identity_reads_the_azure_sdk_variables) {
     auto memory = std::make_shared<esx::sink::memory>();
     auto set = w.manifests("---\napiVersion: external-secrets.io/v1\nkind: ClusterSecretStore\nmetadata: {name: mounted-wi}\n"
                            "spec:\n  provider:\n    azurekv:\n      authType: WorkloadIdentity\n      vaultUrl: \"" +
-                           w.vault_url("kv") + "\"\n" +
+                           w.vault_url("kv1") + "\"\n" +
                            es("by-mounted-wi", "mounted-wi", "  data:\n  - {secretKey: a, remoteRef: {key: e2e-one}}\n", "team-a",
                               "ClusterSecretStore"));
     w.azure.reset_log();
@@ -631,7 +631,7 @@ BOOST_AUTO_TEST_CASE(credentials_come_from_the_files_before_the_cluster) {
     auto set = w.manifests("---\napiVersion: v1\nkind: Secret\nmetadata: {name: file-creds, namespace: apps}\n"
                            "stringData: {ClientID: sp-reader, ClientSecret: sp-reader-secret}\n"
                            "---\napiVersion: external-secrets.io/v1\nkind: SecretStore\nmetadata: {name: from-file, namespace: apps}\n"
-                           "spec:\n  provider:\n    azurekv:\n      tenantId: esx-tenant\n      vaultUrl: \"" + w.vault_url("kv") +
+                           "spec:\n  provider:\n    azurekv:\n      tenantId: esx-tenant\n      vaultUrl: \"" + w.vault_url("kv1") +
                            "\"\n      authSecretRef:\n        clientId: {name: file-creds, key: ClientID}\n"
                            "        clientSecret: {name: file-creds, key: ClientSecret}\n" +
                            es("from-file", "from-file", "  data:\n  - {secretKey: a, remoteRef: {key: e2e-one}}\n"));
@@ -714,7 +714,7 @@ BOOST_AUTO_TEST_CASE(a_provider_failure_mid_sync_leaves_the_previous_secret_byte
     esx::runtime rt(w.options());
     auto kube = rt.kube();
     BOOST_REQUIRE(kube);
-    vault_admin admin(w, "kv");
+    vault_admin admin(w, "kv1");
     admin.set("mid-sync", "before");
     auto set = w.manifests(es("mid-sync", "kv", "  data:\n  - {secretKey: first, remoteRef: {key: mid-sync}}\n"
                                                 "  - secretKey: second\n    remoteRef: {key: second}\n"

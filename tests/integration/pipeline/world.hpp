@@ -91,7 +91,7 @@ inline std::string azure_seed(mocks::kube::server const& cluster, world_options 
     for (int i = 0; i < 90; ++i) secrets.push_back(secret("bulk-" + std::to_string(i), std::string(24000, 'x')));
 
     json::array vaults{
-        json::object{{"name", "kv"},
+        json::object{{"name", "kv1"},  // Azure vault names have 3-24 characters
                      {"secrets", secrets},
                      {"keys", json::array{json::object{{"name", "rsa-key"}, {"kty", "RSA"}, {"size", 2048}},
                                           json::object{{"name", "ec-key"}, {"kty", "EC"}, {"crv", "P-256"}}}},
@@ -111,12 +111,12 @@ inline std::string azure_seed(mocks::kube::server const& cluster, world_options 
 
     json::array access;
     for (char const* identity : {"sp-reader", "mi-system", "wi-app"})
-        for (char const* vault : {"kv", "kv2", "many"})
+        for (char const* vault : {"kv1", "kv2", "many"})
             access.push_back(json::object{{"identity", identity}, {"vault", vault},
                                           {"secrets", json::array{"get", "list"}},
                                           {"keys", json::array{"get", "list"}},
                                           {"certificates", json::array{"get", "list"}}});
-    for (char const* vault : {"kv", "kv2"})
+    for (char const* vault : {"kv1", "kv2"})
         access.push_back(json::object{{"identity", "sp-admin"}, {"vault", vault}, {"secrets", json::array{"all"}}, {"keys", json::array{"get", "list"}}, {"certificates", json::array{"get", "list"}}});
     if (!w.many) {
         json::array kept;
@@ -186,10 +186,10 @@ struct world {
         return o;
     }
 
-    /// The stores every test may use, in namespace `apps`, vault `kv` (SecretStores) plus
+    /// The stores every test may use, in namespace `apps`, vault `kv1` (SecretStores) plus
     /// ClusterSecretStores. `legacy`: `useAzureSDK` false.
     std::string stores_yaml() const {
-        std::string const kv = vault_url("kv"), kv2 = vault_url("kv2");
+        std::string const kv = vault_url("kv1"), kv2 = vault_url("kv2");
         std::string out;
         auto sp = [&](std::string name, std::string url, bool sdk, std::string creds = "sp-creds") {
             out += "---\napiVersion: external-secrets.io/v1\nkind: SecretStore\nmetadata: {name: " + name +

@@ -91,7 +91,7 @@ ESX_DECL result<challenge, failure> verify_challenge(std::string_view header, cl
     auto refused = [&](std::string const& host) {
         return failure{make_error_code(error::challenge_refused),
                        "The challenge resource '" + host + "' does not match the requested domain '" + vault.host +
-                           "'; no token was sent (see https://aka.ms/azsdk/blog/vault-uri)"};
+                           "' (see https://aka.ms/azsdk/blog/vault-uri)"};
     };
     auto resource = transport::detail::parse_url(out.resource);
     if (!resource || resource->scheme != "https" || resource->target != "/")

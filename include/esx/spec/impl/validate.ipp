@@ -138,7 +138,11 @@ inline void check_store(checker& check, secret_store const& s, validate_options 
     auto const& p = s.spec.provider;
 
     if (p.vault_url.empty()) check(az + ".vaultUrl", reasons::required, "must not be empty");
-    else if (!p.vault_url.starts_with("https://") || p.vault_url.size() == 8)
+    else if (p.vault_url.size() <= 8 ||
+             !std::equal(p.vault_url.begin(), p.vault_url.begin() + 8, "https://",
+                         [](char a, char b) { return (a >= 'A' && a <= 'Z' ? char(a - 'A' + 'a') : a) == b; }))
+        // The scheme in any case (HTTPS://), as Go's url.Parse reads it; keyvault::parse_vault_url
+        // checks the rest.
         check(az + ".vaultUrl", reasons::invalid, "must be an https:// URL");
 
     // ESO's ValidateStore (keyvault.go): a namespaced store may only name its own namespace.
