@@ -241,10 +241,12 @@ public:
             }
             if (!is_success(status)) co_return status_failure(status, res->body());
             boost::system::error_code ec;
-            auto doc = boost::json::parse(res->body(), ec);
+            // A Secret's data: the parsed document is wiped when freed, and nesting is bounded.
+            auto doc = transport::parse_wiped(res->body(), ec);
             if (ec || !doc.is_object())
                 co_return failure(ESX_ERROR(error::malformed_response),
-                                  "the API server answered " + std::to_string(status) + " without a JSON object");
+                                  "the API server answered " + std::to_string(status) + " with a body that " +
+                                      (ec ? transport::describe_json_error(ec) : "is not a JSON object"));
             co_return std::move(doc.as_object());
         }
     }

@@ -31,6 +31,11 @@ struct validate_options {
     /// `cert`: the prefixes, without the `/`, of a program's own object kinds (see
     /// examples/custom_policy).
     std::vector<std::string> extra_object_types;
+    /// `read_files` refuses a file (or standard input) larger than this, before reading it.
+    std::size_t max_file_bytes = 64 * 1024 * 1024;
+    /// `read_manifests` reports a document larger than this as a bad document without parsing
+    /// it (the API server refuses request bodies over 3 MiB).
+    std::size_t max_document_bytes = 3 * 1024 * 1024;
 };
 
 ESX_DECL result<void, failure> validate(secret_store const& s, validate_options const& options = {});

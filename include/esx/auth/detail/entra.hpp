@@ -21,9 +21,10 @@ inline std::string token_endpoint(std::string_view authority_host, std::string_v
     return url;
 }
 
-/// The form body up to (not including) the credential: grant type, client id and scope.
-inline std::string client_credentials_form(std::string_view client_id, std::string_view scope) {
-    std::string body = "grant_type=client_credentials&client_id=";
+/// The form body up to (not including) the credential: grant type, client id and scope. A
+/// `body_string`, as the credential appended next must not be left behind when it grows.
+inline transport::body_string client_credentials_form(std::string_view client_id, std::string_view scope) {
+    transport::body_string body = "grant_type=client_credentials&client_id=";
     append_form_encoded(body, client_id);
     body += "&scope=";
     append_form_encoded(body, scope);
@@ -31,7 +32,7 @@ inline std::string client_credentials_form(std::string_view client_id, std::stri
 }
 
 /// Appends `&client_assertion_type=...jwt-bearer&client_assertion=<jwt>`.
-inline void append_assertion(std::string& body, secret_bytes const& assertion) {
+inline void append_assertion(transport::body_string& body, secret_bytes const& assertion) {
     body += "&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer"
             "&client_assertion=";
     append_form_encoded(body, assertion.reveal());
@@ -41,7 +42,7 @@ inline void append_assertion(std::string& body, secret_bytes const& assertion) {
     names the policy and the identity, never a credential). The response body, which holds the token, is wiped once read. */
 template <class Transport, class Clock>
 boost::asio::awaitable<result<access_token, failure>> post_token_request(Transport& transport, Clock& clock,
-                                                                         std::string url, std::string body,
+                                                                         std::string url, transport::body_string body,
                                                                          std::string what) {
     transport::request req;
     req.method = transport::verb::post;

@@ -5,6 +5,7 @@
 #include <esx/auth/access_token.hpp>
 #include <esx/config.hpp>
 #include <esx/failure.hpp>
+#include <esx/transport/wiped.hpp>
 
 #include <chrono>
 #include <string>
@@ -14,7 +15,27 @@ namespace esx::auth::detail {
 
 /// Appends `value` percent-encoded for an `application/x-www-form-urlencoded` body or a
 /// query string (everything but RFC 3986 unreserved characters is encoded).
+template <class String>
+void append_form_encoded_to(String& out, std::string_view value) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    for (char ch : value) {
+        auto const c = static_cast<unsigned char>(ch);
+        bool const unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                                c == '-' || c == '.' || c == '_' || c == '~';
+        if (unreserved) {
+            out += ch;
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 0xF];
+        }
+    }
+}
 ESX_DECL void append_form_encoded(std::string& out, std::string_view value);
+/// The same into a request body that is about to hold a credential (wiped when freed).
+inline void append_form_encoded(transport::body_string& out, std::string_view value) {
+    append_form_encoded_to(out, value);
+}
 
 /// True for tenant ids Azure accepts: `[A-Za-z0-9.-]+` (the C++ SDK's rule). Keeps a tenant
 /// from a manifest or a challenge from changing the token URL's path.

@@ -199,8 +199,13 @@ ESX_DECL result<std::string, failure> sign_jwt(void* key, jwt_algorithm alg, std
     if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &len, data, input.size()) != 1)
         return fail("EVP_DigestSign");
     signature.resize(len);
+    // The signature makes the assertion a credential: no copy of it is left behind.
+    std::string encoded = base64url(signature);
+    input.reserve(input.size() + 1 + encoded.size());
     input += '.';
-    input += base64url(signature);
+    input += encoded;
+    esx::detail::secure_wipe(encoded.data(), encoded.size());
+    esx::detail::secure_wipe(signature.data(), signature.size());
     return input;
 }
 

@@ -268,20 +268,41 @@ inline failure file_failure(std::string_view path, std::string message) {
     return failure(make_error_code(error::invalid_option), std::string(path) + ": " + std::move(message));
 }
 
-/// The text of `path` (`-`: standard input).
-inline result<std::string, failure> slurp(std::string const& path) {
-    if (path == "-") {
-        std::ostringstream s;
-        s << std::cin.rdbuf();
-        if (std::cin.bad()) return file_failure("<stdin>", "cannot read");
-        return s.str();
+inline std::string over_limit(std::size_t limit, std::string_view option) {
+    return "larger than the limit of " + std::to_string(limit) + " bytes (" + std::string(option) + ")";
+}
+
+/// Reads at most `limit` bytes of `in`; more is an error (a pipe or a file that grew has no
+/// size to check first).
+inline result<std::string, failure> read_bounded(std::istream& in, std::string_view name, std::size_t limit) {
+    std::string text;
+    char chunk[64 * 1024];
+    while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+        auto const n = static_cast<std::size_t>(in.gcount());
+        if (text.size() + n > limit) return file_failure(name, over_limit(limit, "max_file_bytes"));
+        text.append(chunk, n);
     }
+    if (in.bad()) return file_failure(name, std::string("cannot read: ") + std::strerror(errno));
+    return text;
+}
+
+/// The text of `path` (`-`: standard input), refused when over `limit` bytes.
+inline result<std::string, failure> slurp(std::string const& path, std::size_t limit) {
+    if (path == "-") return read_bounded(std::cin, "<stdin>", limit);
+    std::error_code ec;
+    if (auto const size = std::filesystem::file_size(path, ec); !ec && size > limit)
+        return file_failure(path, over_limit(limit, "max_file_bytes"));
     std::ifstream in(path, std::ios::binary);
     if (!in) return file_failure(path, std::string("cannot open: ") + std::strerror(errno));
-    std::ostringstream s;
-    s << in.rdbuf();
-    if (in.bad()) return file_failure(path, std::string("cannot read: ") + std::strerror(errno));
-    return s.str();
+    return read_bounded(in, path, limit);
+}
+
+/// A document over the size limit, reported as a bad document (reason "Invalid").
+inline document_error oversized(document_origin const& where, std::size_t limit) {
+    document_error e{where.source, where.index, where.line, {}, {}, {}, {}};
+    e.error = failure(make_error_code(error::invalid_option), "document is " + over_limit(limit, "max_document_bytes"));
+    e.error.reason = "Invalid";
+    return e;
 }
 
 } // namespace detail::manifest_impl
@@ -329,6 +350,10 @@ ESX_DECL result<manifest_set, failure> read_manifests(std::string_view text, std
     std::string source(source_name);
     std::size_t first = text.find_first_not_of(" \t\r\n");
     if (first != std::string_view::npos && text[first] == '{') {
+        if (text.size() > options.max_document_bytes) {
+            set.errors.push_back(oversized({source, 1, 0, {}, {}, {}}, options.max_document_bytes));
+            return set;
+        }
         boost::system::error_code ec;
         json::value v = json::parse(text, ec);
         if (ec) return failure(make_error_code(error::invalid_option), source + ": json: " + ec.message());
@@ -338,6 +363,12 @@ ESX_DECL result<manifest_set, failure> read_manifests(std::string_view text, std
     std::size_t index = 0;
     for (auto const& c : split_yaml(text)) {
         if (!has_content(c.text)) continue;
+        if (c.text.size() > options.max_document_bytes) {
+            auto e = oversized({source, ++index, c.first_line + 1, {}, {}, {}}, options.max_document_bytes);
+            guess_identity(c.text.substr(0, 64 * 1024), e);
+            set.errors.push_back(std::move(e));
+            continue;
+        }
         yaml_options yo;
         yo.line_offset = c.first_line;
         auto docs = yaml_documents(c.text, yo);
@@ -370,7 +401,7 @@ ESX_DECL result<manifest_set, failure> read_files(std::vector<std::string> const
     namespace fs = std::filesystem;
     manifest_set all;
     auto read_one = [&](std::string const& path) -> result<void, failure> {
-        auto text = slurp(path);
+        auto text = slurp(path, options.max_file_bytes);
         if (!text) return text.error();
         auto set = read_manifests(*text, path == "-" ? std::string("<stdin>") : path, options);
         if (!set) return set.error();

@@ -9,6 +9,7 @@
 #include <esx/error.hpp>
 #include <esx/log.hpp>
 #include <esx/transport/detail/proxy.hpp>
+#include <esx/transport/detail/response_parser.hpp>
 #include <esx/transport/detail/tls.hpp>
 #include <esx/transport/detail/url.hpp>
 #include <esx/transport/detail/watchdog.hpp>
@@ -23,11 +24,14 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_range.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
@@ -116,7 +120,7 @@ public:
         bool const forward_plain = !Tls && origin->proxy.has_value();
         if (forward_plain) target->insert(0, origin_text); // absolute form on the proxy's connection
 
-        http::request<http::string_body> msg{req.method, *target, 11, std::move(req.body), std::move(req.headers)};
+        http::request<wiped_string_body, fields> msg{req.method, *target, 11, std::move(req.body), std::move(req.headers)};
         msg.set(http::field::host, origin->host_header);
         if (msg.find(http::field::user_agent) == msg.end()) msg.set(http::field::user_agent, options_.user_agent);
         if (forward_plain && !origin->proxy->authorization.empty())
@@ -164,7 +168,9 @@ private:
     struct connection {
         explicit connection(stream_type s) : stream(std::move(s)) {}
         stream_type stream;
-        beast::flat_buffer buffer;
+        // Holds response bytes, values included, on their way to the parser: wiped when it
+        // grows and emptied (wiped) after every exchange, see `exchange`.
+        beast::basic_flat_buffer<esx::detail::wiping_allocator<char>> buffer;
         clock::time_point idle_since{};
     };
     using connection_ptr = std::unique_ptr<connection>;
@@ -227,7 +233,7 @@ private:
         bool received_any = false;
     };
 
-    static bool carries_bearer(http::fields const& h) {
+    static bool carries_bearer(fields const& h) {
         auto const it = h.find(http::field::authorization);
         if (it == h.end()) return false;
         auto const v = it->value();
@@ -254,7 +260,7 @@ private:
         else return "proxy " + route->proxy.authority() + (route->authorization.empty() ? "" : " +auth");
     }
 
-    void log_failure(http::request<http::string_body> const& msg, url_parts const& u, error_code const& ec,
+    void log_failure(http::request<wiped_string_body, fields> const& msg, url_parts const& u, error_code const& ec,
                      clock::time_point started) const {
         if (!options_.logger.enabled(log::level::debug)) return;
         options_.logger.debug("http request failed", {{"component", "esx.transport"},
@@ -423,9 +429,32 @@ private:
         co_return error_code{};
     }
 
-    net::awaitable<exchange_outcome> exchange(connection& c, http::request<http::string_body> const& msg, bool head,
+    static body_string serialize(http::request<wiped_string_body, fields> const& msg) {
+        body_string out;
+        out.reserve(512 + msg.body().size());
+        http::request_serializer<wiped_string_body, fields> sr{msg};
+        error_code ec;
+        while (!ec && !sr.is_done()) {
+            sr.next(ec, [&](error_code&, auto const& buffers) {
+                std::size_t n = 0;
+                for (auto const b : beast::buffers_range_ref(buffers)) {
+                    out.append(static_cast<char const*>(b.data()), b.size());
+                    n += b.size();
+                }
+                sr.consume(n);
+            });
+        }
+        return out;
+    }
+
+    net::awaitable<exchange_outcome> exchange(connection& c, http::request<wiped_string_body, fields> const& msg, bool head,
                                               clock::time_point deadline) {
         exchange_outcome out;
+        // Whatever happens, the response bytes left in the connection's buffer are wiped.
+        struct wipe_buffer_on_exit {
+            connection& c;
+            ~wipe_buffer_on_exit() { c.buffer.shrink_to_fit(); } // frees through the wiping allocator
+        } const wipe_buffer{c};
         watched_exchange watched{&lowest(c.stream).socket(), clock::now(), deadline, options_.timeouts.read, {}};
         watchdog::guard const guard(watchdog_, watched);
         // After the watchdog cancelled the socket, say which deadline passed.
@@ -433,17 +462,19 @@ private:
             return watched.expired ? error_code(*watched.expired) : classify_exchange_error(ec);
         };
         error_code ec;
-        co_await http::async_write(c.stream, msg, net::redirect_error(net::use_awaitable, ec));
+        // One buffer in wiped memory: handed several buffers, Beast's TLS stream would copy
+        // them into a buffer of its own that keeps the request (a client secret, a bearer
+        // token) until the connection closes.
+        body_string const wire = serialize(msg);
+        co_await net::async_write(c.stream, net::buffer(wire.data(), wire.size()),
+                                  net::redirect_error(net::use_awaitable, ec));
         // The watchdog may fire just as an operation succeeds; the deadline still counts.
         if (ec || watched.expired) {
             out.value = failure(ec);
             co_return out;
         }
-        http::response_parser<http::string_body> parser;
-        parser.body_limit(options_.body_limit);
-        parser.header_limit(static_cast<std::uint32_t>(options_.header_limit));
-        if (head) parser.skip(true);
-        parser.eager(true); // header and body in one pass when they arrive together
+        response_parser parser;
+        configure_response_parser(parser, options_, head);
         while (!parser.is_done()) {
             co_await http::async_read_some(c.stream, c.buffer, parser, net::redirect_error(net::use_awaitable, ec));
             out.received_any = out.received_any || parser.got_some();
@@ -452,6 +483,10 @@ private:
                 co_return out;
             }
             watched.last_activity = clock::now(); // the read timeout is an idle timeout
+        }
+        if (!is_valid_status(parser.get().result_int())) {
+            out.value = ESX_ERROR(error::malformed_response);
+            co_return out;
         }
         out.keep_alive = parser.get().keep_alive() && !parser.need_eof();
         out.value = parser.release();

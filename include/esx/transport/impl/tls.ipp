@@ -14,6 +14,9 @@ ESX_DECL result<std::shared_ptr<boost::asio::ssl::context>> make_client_context(
     SSL_CTX* native = ctx->native_handle();
     if (SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1) return ESX_ERROR(error::tls_handshake_failed);
     ctx->set_options(ssl::context::default_workarounds | ssl::context::no_compression);
+    // OpenSSL decrypts a record in place and keeps the plaintext (a Key Vault value, a token)
+    // in its read buffer until the next record overwrites it; this wipes it once handed over.
+    SSL_CTX_set_options(native, SSL_OP_CLEANSE_PLAINTEXT);
     boost::system::error_code ec;
     if (!o.ca_pem.empty()) {
         ctx->add_certificate_authority(boost::asio::buffer(o.ca_pem), ec);
