@@ -5,6 +5,7 @@
 #include <esx/auth.hpp>
 #include <esx/auth/kube_client_access.hpp>
 #include <esx/config.hpp>
+#include <esx/controller.hpp>
 #include <esx/error.hpp>
 #include <esx/failure.hpp>
 #include <esx/kube.hpp>

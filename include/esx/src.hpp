@@ -85,4 +85,8 @@
 #include <esx/pipeline/impl/runtime.ipp>
 #include <esx/pipeline/impl/target_checks.ipp>
 
+#include <esx/controller/impl/refresh.ipp>
+#include <esx/controller/impl/scheduler.ipp>
+#include <esx/controller/impl/store_index.ipp>
+
 #endif

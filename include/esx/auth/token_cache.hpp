@@ -128,12 +128,15 @@ private:
         unsigned failures = 0;
     };
 
-    // Ends the fetch even if the coroutine is destroyed mid-way, so waiters never hang.
+    // Ends the fetch even if the coroutine is destroyed mid-way, so waiters never hang. The entry
+    // drops the timer (each waiter holds its own reference): a cache shared beyond one io_context's
+    // life keeps no I/O object of it (ASan: a timer destroyed after its io_context's services).
     struct in_flight_guard {
         entry& e;
         ~in_flight_guard() {
             e.in_flight = false;
             if (e.done) e.done->cancel();
+            e.done.reset();
         }
     };
 

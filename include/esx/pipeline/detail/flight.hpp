@@ -3,7 +3,9 @@
 // The pipeline coalesces identical work (a Key Vault read, a store's credentials, a listing
 // page): the first coroutine that needs it starts it, the others wait for the same result.
 // Waiting is an Asio timer used as a condition (cancelled when the result is set), as in
-// `auth::token_cache`: no polling, and everything stays on one executor.
+// `auth::token_cache`: no polling, and everything stays on one executor. The timer goes when the
+// result is set: a finished flight kept in a cache (`read_cache`) holds no I/O object, so the
+// cache may outlive the io_context it ran on (ASan found a timer destroyed after its service).
 #ifndef ESX_PIPELINE_DETAIL_FLIGHT_HPP
 #define ESX_PIPELINE_DETAIL_FLIGHT_HPP
 
@@ -23,7 +25,7 @@ namespace esx::detail {
 template <class T>
 class flight {
 public:
-    explicit flight(boost::asio::any_io_executor ex) : done_(std::move(ex), boost::asio::steady_timer::time_point::max()) {}
+    explicit flight(boost::asio::any_io_executor ex) : done_(std::in_place, std::move(ex), boost::asio::steady_timer::time_point::max()) {}
 
     bool finished() const noexcept { return value_.has_value(); }
     T const& value() const { return *value_; }
@@ -32,19 +34,20 @@ public:
     void finish(T v) {
         if (value_) return;
         value_.emplace(std::move(v));
-        done_.cancel();
+        done_->cancel(); // the waiters' completions are queued: the timer itself may go
+        done_.reset();
     }
 
     /// Returns once `finish` was called.
     boost::asio::awaitable<void> wait() {
         while (!value_) {
             boost::system::error_code ec;
-            co_await done_.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+            co_await done_->async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
         }
     }
 
 private:
-    boost::asio::steady_timer done_;
+    std::optional<boost::asio::steady_timer> done_; ///< empty once finished
     std::optional<T> value_;
 };
 
