@@ -49,7 +49,7 @@ split split_lines(std::string_view body, std::size_t piece, std::size_t max_line
         if (*line) {
             auto const& l = **line;
             check(!l.empty() && l.size() <= max_line && l.find('\n') == std::string::npos);
-            out.lines.push_back(std::move(**line));
+            out.lines.emplace_back(l.begin(), l.end());
             continue;
         }
         check(lines.buffered() <= max_line);

@@ -9,6 +9,7 @@
 // Its own executable: the replaced operators must not change how the other tests allocate.
 #include <esx/auth/service_principal.hpp>
 #include <esx/auth/workload_identity.hpp>
+#include <esx/kube/client.hpp>
 #include <esx/spec/manifest.hpp>
 #include <esx/transport/http.hpp>
 #include <esx/transport/https.hpp>
@@ -216,6 +217,21 @@ std::string nested(std::size_t depth) { return std::string(depth, '[') + std::st
 
 } // namespace
 
+// A kube client for a scripted API server over TLS (no token: the server does not ask).
+esx::kube::config kube_config_for(scripted_server const& srv) {
+    esx::kube::config c;
+    c.server = srv.origin();
+    c.ca_pem = pki().ca.cert_pem();
+    return c;
+}
+
+// A Secret's watch event whose data holds `value`, as one line of a watch stream.
+std::string secret_event_line(std::string const& value) {
+    return "{\"type\":\"ADDED\",\"object\":{\"kind\":\"Secret\",\"apiVersion\":\"v1\",\"metadata\":"
+           "{\"name\":\"db\",\"namespace\":\"default\",\"resourceVersion\":\"8\"},\"data\":{\"password\":\"" +
+           value + "\"}}}\n";
+}
+
 BOOST_AUTO_TEST_SUITE(esx)
 BOOST_AUTO_TEST_SUITE(transport)
 
@@ -386,6 +402,38 @@ BOOST_AUTO_TEST_CASE(a_federated_token_file_leaves_no_copy_behind) {
     BOOST_TEST(!rec.holds(value_marker()));
 }
 
+BOOST_AUTO_TEST_CASE(watch_streams_of_secrets_leave_no_copy_of_their_data) {
+    // The event arrives in pieces: the line buffer grows and is cut several times.
+    std::string const line = secret_event_line(value_marker());
+    std::vector<std::string> pieces;
+    for (std::size_t i = 0; i < line.size(); i += 7) pieces.push_back(line.substr(i, 7));
+    scripted_server srv(tls(), [&](auto const&) {
+        auto head = json_reply(200, "");
+        head.keep_alive(false);
+        return action::chunked(std::move(head), pieces);
+    });
+
+    bool seen_value = false;
+    freed::recorder rec;
+    rec.start();
+    {
+        net::io_context ioc;
+        esx::kube::client<> kube(ioc.get_executor(), kube_config_for(srv), test_options());
+        esx::kube::watch_options o;
+        o.resource_version = "7"; // watch directly: no list
+        auto w = kube.watch<esx::kube::client<>::object>(esx::kube::resources::secrets, "default", o);
+        auto event = esx::test::run(ioc, w.next());
+        BOOST_TEST_REQUIRE(event.has_value(), (event ? "" : event.error().what()));
+        auto const* data = event->object.if_contains("data");
+        seen_value = data && data->as_object().at("password").as_string() == value_marker();
+    }
+    rec.stop();
+    BOOST_TEST(seen_value); // the value did come through the watch
+    BOOST_TEST(rec.blocks() > 0u);
+    BOOST_TEST(rec.dropped() == 0u);
+    BOOST_TEST(!rec.holds(value_marker()));
+}
+
 BOOST_AUTO_TEST_SUITE_END() // wiping
 
 BOOST_AUTO_TEST_SUITE(bounds)
@@ -470,6 +518,32 @@ BOOST_AUTO_TEST_CASE(a_token_response_nested_too_deep_is_refused_by_name) {
     BOOST_TEST_REQUIRE(!tok.has_value());
     BOOST_TEST((tok.error() == esx::error::malformed_response));
     BOOST_TEST(tok.error().what().find("nested deeper than 32 levels") != std::string::npos, tok.error().what());
+}
+
+BOOST_AUTO_TEST_CASE(api_server_bodies_and_watch_events_nested_too_deep_are_refused_by_name) {
+    std::string const deep_object =
+        "{\"kind\":\"Secret\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"db\"},\"x\":" + nested(5000) + "}";
+    scripted_server srv(tls(), [&](auto const& req) {
+        if (req.target().find("watch=") != std::string_view::npos) {
+            auto head = json_reply(200, "");
+            head.keep_alive(false);
+            return action::chunked(std::move(head), {"{\"type\":\"ADDED\",\"object\":" + deep_object + "}\n"});
+        }
+        return action::respond(json_reply(200, deep_object));
+    });
+    net::io_context ioc;
+    esx::kube::client<> kube(ioc.get_executor(), kube_config_for(srv), test_options());
+    auto got = esx::test::run(ioc, kube.get(esx::kube::resources::secrets, "default", "db"));
+    BOOST_TEST_REQUIRE(!got.has_value());
+    BOOST_TEST((got.error() == esx::error::malformed_response));
+    BOOST_TEST(got.error().what().find("nested deeper than 32 levels") != std::string::npos, got.error().what());
+
+    esx::kube::watch_options o;
+    o.resource_version = "7";
+    auto w = kube.watch<esx::kube::client<>::object>(esx::kube::resources::secrets, "default", o);
+    auto event = esx::test::run(ioc, w.next());
+    BOOST_TEST_REQUIRE(!event.has_value());
+    BOOST_TEST(event.error().what().find("nested deeper than 32 levels") != std::string::npos, event.error().what());
 }
 
 BOOST_AUTO_TEST_CASE(json_nesting_is_bounded_and_named) {

@@ -69,6 +69,8 @@ public:
         int empty_streams = 0;
         bool retried_auth = false;
         for (;;) {
+            if (cancelled_)
+                co_return failure(make_error_code(boost::asio::error::operation_aborted), "the watch was cancelled");
             if (!pending_.empty()) {
                 auto e = std::move(pending_.front());
                 pending_.pop_front();
@@ -99,6 +101,7 @@ public:
                 }
                 stream_ = std::move(*opened);
                 events_on_stream_ = 0;
+                if (cancelled_) continue;  // cancelled while connecting: `cancel` could not reach it
             }
             auto line = co_await stream_->next_line(options_.idle_timeout);
             if (!line || !*line) {
@@ -130,6 +133,14 @@ public:
         }
     }
 
+    /// Ends a pending `next()` and every later one with `operation_aborted` (a shutdown; a
+    /// connection being opened ends at its own timeout). Call on the watcher's executor.
+    void cancel() {
+        cancelled_ = true;
+        if (stream_) stream_->cancel();
+    }
+    bool cancelled() const noexcept { return cancelled_; }
+
     /// The version a reconnect would resume from.
     std::string const& resource_version() const noexcept { return version_; }
     /// Streams reopened after an end or a drop.
@@ -145,7 +156,7 @@ private:
     static std::string version_of(boost::json::value const& obj) { return detail::resource_version_of(obj); }
 
     // nullopt: skip (an unrequested bookmark).
-    result<std::optional<watch_event<T>>, failure> decode(std::string const& line) {
+    result<std::optional<watch_event<T>>, failure> decode(std::string_view line) {
         return detail::decode_watch_event<T>(line, options_.bookmarks, version_);
     }
 
@@ -159,13 +170,11 @@ private:
             if (!page) co_return page.error();
             version = page->resource_version;
             for (auto& item : page->items) {
-                watch_event<T> e;
-                e.type = event_type::added;
-                e.resource_version = version_of(item);
+                auto item_version = version_of(item);
                 auto converted = convert(std::move(item));
                 if (!converted) co_return converted.error();
-                e.object = std::move(*converted);
-                out.push_back(std::move(e));
+                // Constructed, not assigned (see decode_watch_event): the object keeps its storage.
+                out.push_back(watch_event<T>{event_type::added, std::move(*converted), std::move(item_version)});
             }
             if (page->continue_token.empty()) break;
             lo.continue_token = page->continue_token;
@@ -212,6 +221,7 @@ private:
     std::size_t reconnects_ = 0;
     std::size_t relists_ = 0;
     std::size_t bytes_ = 0;
+    bool cancelled_ = false;
 };
 
 } // namespace esx::kube

@@ -66,7 +66,7 @@ inline std::string resource_version_of(boost::json::value const& obj) {
     resourceVersion when it has one (bookmarks included). An ERROR event is its Status as a
     failure (`make_http_error(code)`, so 410 Expired is recognisable). */
 template <class T>
-result<std::optional<watch_event<T>>, failure> decode_watch_event(std::string const& line, bool bookmarks,
+result<std::optional<watch_event<T>>, failure> decode_watch_event(std::string_view line, bool bookmarks,
                                                                   std::string& version) {
     boost::system::error_code ec;
     auto doc = transport::parse_wiped(line, ec); // a Secret's event holds its data; nesting is bounded
@@ -100,9 +100,10 @@ result<std::optional<watch_event<T>>, failure> decode_watch_event(std::string co
                        "unknown watch event type `" + std::string(t.substr(0, 32)) + "`");
     auto converted = convert_watch_object<T>(std::move(*obj));
     if (!converted) return converted.error();
-    e.object = std::move(*converted);
     if (!e.resource_version.empty()) version = e.resource_version;
-    return std::optional<watch_event<T>>(std::move(e));
+    // Constructed, not assigned: a JSON object moved into a default-constructed one is copied
+    // into that one's (plain) storage, leaving an unwiped copy of a Secret's data behind.
+    return std::optional<watch_event<T>>(watch_event<T>{e.type, std::move(*converted), std::move(e.resource_version)});
 }
 
 } // namespace detail

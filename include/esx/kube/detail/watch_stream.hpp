@@ -110,23 +110,28 @@ public:
 
     /// The next complete line (without the newline); nullopt when the server ended the stream
     /// cleanly. An idle stream longer than `idle` gives `error::read_timeout`.
-    net::awaitable<result<std::optional<std::string>, failure>> next_line(std::chrono::milliseconds idle) {
+    net::awaitable<result<std::optional<watch_line>, failure>> next_line(std::chrono::milliseconds idle) {
         for (;;) {
             auto line = lines_.next();
             if (!line || *line) co_return std::move(line);
-            if (parser_.is_done()) co_return std::optional<std::string>();
+            if (parser_.is_done()) co_return std::optional<watch_line>();
             auto chunk = co_await read_some(idle);
             if (!chunk) co_return chunk.error();
             lines_.append(*chunk);
+            esx::detail::secure_wipe(chunk_.data(), chunk->size()); // the bytes now live in lines_ only
         }
     }
 
     std::size_t bytes_received() const noexcept { return bytes_; }
 
+    /// Ends a pending read at once (it fails with `operation_aborted`): for a shutdown.
+    void cancel() { beast::get_lowest_layer(stream_).cancel(); }
+
 private:
     watch_stream(stream_type s, std::size_t max_line) : stream_(std::move(s)), lines_(max_line) {}
 
-    net::awaitable<result<std::string, failure>> read_some(std::chrono::milliseconds idle) {
+    /// A view of the bytes read into `chunk_` (valid until the next read).
+    net::awaitable<result<std::string_view, failure>> read_some(std::chrono::milliseconds idle) {
         auto& body = parser_.get().body();
         body.data = chunk_.data();
         body.size = chunk_.size();
@@ -138,11 +143,18 @@ private:
         if (ec) co_return failure(transport::detail::classify_exchange_error(ec));
         std::size_t const n = chunk_.size() - parser_.get().body().size;
         bytes_ += n;
-        co_return std::string(chunk_.data(), n);
+        co_return std::string_view(chunk_.data(), n);
     }
 
+public:
+    watch_stream(watch_stream const&) = delete;
+    watch_stream& operator=(watch_stream const&) = delete;
+    ~watch_stream() { esx::detail::secure_wipe(chunk_.data(), chunk_.size()); }
+
+private:
     stream_type stream_;
-    beast::flat_buffer buffer_;
+    // Holds what the parser read past the headers, event bytes included: wiped when freed.
+    beast::basic_flat_buffer<esx::detail::wiping_allocator<char>> buffer_;
     bhttp::response_parser<bhttp::buffer_body> parser_;
     std::array<char, 64 * 1024> chunk_{};
     watch_lines lines_;
