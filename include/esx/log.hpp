@@ -90,6 +90,11 @@ public:
 
     ESX_DECL void write(level l, std::string_view msg, std::initializer_list<field> fields = {}) const;
 
+    /// A copy that adds `fields` to every line it writes, after "msg" and before the line's
+    /// own fields (a controller binds the object key once per sync: `log.with({{"key", k}})`).
+    /// The fields are rendered once, here; the copy shares the sink and the level.
+    ESX_DECL logger with(std::initializer_list<field> fields) const;
+
     void trace(std::string_view m, std::initializer_list<field> f = {}) const { write(level::trace, m, f); }
     void debug(std::string_view m, std::initializer_list<field> f = {}) const { write(level::debug, m, f); }
     void info(std::string_view m, std::initializer_list<field> f = {}) const { write(level::info, m, f); }
@@ -103,6 +108,7 @@ private:
     };
     level min_level_;
     std::shared_ptr<shared_sink> sink_;
+    std::shared_ptr<std::string const> bound_;  // `,"key":value...` of `with`, or null
 };
 
 /// The process-wide logger used where no logger is passed explicitly.

@@ -196,6 +196,33 @@ BOOST_AUTO_TEST_CASE(secrets_and_errors_are_printed_safely) {
     BOOST_TEST(std::string(v.at("error").as_string()).find("[esx:") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(a_bound_logger_carries_its_fields_on_every_line) {
+    secret_bytes const s("bound-secret-marker");
+    auto lines = capture_lines(log::level::debug, [&](log::logger const& l) {
+        auto const per_key = l.with({{"key", "team-a/db"}, {"controller", "externalsecret"}});
+        auto const per_attempt = per_key.with({{"attempt", 2}, {"value", s}});
+        per_key.info("sync started");
+        per_attempt.warn("sync failed", {{"reason", "throttled"}});
+        per_key.debug("quote \" in a message");
+        l.info("unbound");
+    });
+    BOOST_TEST_REQUIRE(lines.size() == 4u);
+    for (std::size_t i = 0; i < 3; ++i) {
+        auto const v = boost::json::parse(lines[i]).as_object();
+        BOOST_TEST(v.at("key").as_string() == "team-a/db");
+        BOOST_TEST(v.at("controller").as_string() == "externalsecret");
+    }
+    auto const attempt = boost::json::parse(lines[1]).as_object();
+    BOOST_TEST(attempt.at("attempt").as_int64() == 2);
+    BOOST_TEST(attempt.at("reason").as_string() == "throttled");
+    BOOST_TEST(attempt.at("value").as_string() == "<redacted>");
+    BOOST_TEST(lines[1].find("bound-secret-marker") == std::string::npos);
+    // The bound fields come after "msg" and before the line's own.
+    BOOST_TEST(lines[1].find("\"msg\"") < lines[1].find("\"key\""));
+    BOOST_TEST(lines[1].find("\"attempt\"") < lines[1].find("\"reason\""));
+    BOOST_TEST(boost::json::parse(lines[3]).as_object().if_contains("key") == nullptr);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE_END()

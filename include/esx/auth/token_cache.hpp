@@ -112,6 +112,29 @@ public:
         if (auto it = entries_.find(key); it != entries_.end()) it->second.token.reset();
     }
 
+    /** Drops every entry of the identity `who` names (its authority, tenant, client and
+        credential; any scope) that has no fetch in flight, and returns how many: a deleted
+        store's tokens do not stay in a long-running process. An entry with a fetch in flight
+        is kept (its fetch holds it); the next `forget` or an expiry makes it useless anyway. */
+    std::size_t forget(cache_key const& who) {
+        std::size_t n = 0;
+        for (auto it = entries_.begin(); it != entries_.end();) {
+            auto const& k = it->first;
+            bool const same = k.authority == who.authority && k.tenant == who.tenant && k.client == who.client &&
+                              k.credential == who.credential;
+            if (same && !it->second.in_flight) {
+                it = entries_.erase(it);
+                ++n;
+            } else {
+                ++it;
+            }
+        }
+        return n;
+    }
+
+    /// How many (identity, scope) entries the cache holds.
+    std::size_t size() const noexcept { return entries_.size(); }
+
     /// How many fetches this cache has started (for tests and metrics).
     std::size_t fetches() const noexcept { return fetches_; }
     Clock& clock() noexcept { return clock_; }

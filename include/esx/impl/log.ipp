@@ -120,6 +120,7 @@ ESX_DECL void logger::write(level l, std::string_view msg, std::initializer_list
     line += R"(","msg":")";
     append_json_escaped(line, msg);
     line += '"';
+    if (bound_) line += *bound_;
     for (auto const& f : fields) {
         line += ",\"";
         append_json_escaped(line, f.key());
@@ -129,6 +130,19 @@ ESX_DECL void logger::write(level l, std::string_view msg, std::initializer_list
     line += '}';
     std::lock_guard lock(sink_->mutex);
     sink_->sink(line);
+}
+
+ESX_DECL logger logger::with(std::initializer_list<field> fields) const {
+    auto bound = std::make_shared<std::string>(bound_ ? *bound_ : std::string());
+    for (auto const& f : fields) {
+        *bound += ",\"";
+        append_json_escaped(*bound, f.key());
+        *bound += "\":";
+        f.append_json_value(*bound);
+    }
+    logger copy(*this);
+    copy.bound_ = std::move(bound);
+    return copy;
 }
 
 namespace detail {

@@ -38,7 +38,9 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
@@ -200,6 +202,35 @@ public:
     /// Every ExternalSecret of the manifests the pipeline was made with.
     boost::asio::awaitable<std::vector<sync_result>> sync_all() { return sync_all(manifests_->external_secrets); }
 
+    /** Forgets a deleted store (eviction): the vault clients only it used, and the cached tokens
+        of identities no other store of this pipeline uses. A sync in flight keeps what it holds
+        until it ends. `ns` is a SecretStore's namespace (ignored for a ClusterSecretStore).
+        Returns how many vault clients were dropped. */
+    std::size_t forget_store(spec::store_kind kind, std::string_view ns, std::string_view name) {
+        auto const it = store_vaults_.find(store_id(kind, ns, name));
+        if (it == store_vaults_.end()) return 0;
+        auto const keys = std::move(it->second);
+        store_vaults_.erase(it);
+        std::size_t dropped = 0;
+        for (auto const& key : keys) {
+            bool used = false;
+            for (auto const& [other, their] : store_vaults_) used = used || their.count(key) > 0;
+            auto v = vaults_.find(key);
+            if (used || v == vaults_.end()) continue;
+            auth::cache_key const who = v->second->policy.key_for(auth::token_request{});
+            vaults_.erase(v);
+            ++dropped;
+            bool identity_used = false;
+            for (auto const& [other_key, other] : vaults_)
+                identity_used = identity_used || other->policy.key_for(auth::token_request{}) == who;
+            if (!identity_used && !(who.authority.empty() && who.client.empty())) ctx_.cache->forget(who);
+        }
+        return dropped;
+    }
+
+    /// Vault clients held now (`pipeline_stats::vault_clients` counts those ever made).
+    std::size_t vault_clients() const noexcept { return vaults_.size(); }
+
     /// A read cache shared across runs (a controller's); null: none.
     void share_reads(std::shared_ptr<read_cache<Clock>> cache) { shared_reads_ = std::move(cache); }
 
@@ -225,7 +256,7 @@ private:
         spec::secret_store store;
         std::string label;  ///< `SecretStore "kv"` for messages
         std::string identity;
-        vault_entry* vault = nullptr;
+        std::shared_ptr<vault_entry> vault;  ///< shared: `forget_store` may drop the map's copy mid-run
         bool use_azure_sdk() const noexcept { return store.spec.provider.use_azure_sdk; }
         vault_client& client() const { return *vault->client; }
     };
@@ -250,6 +281,7 @@ private:
         transform::secret_map data;
         std::map<std::string, std::string> origin;
         std::size_t entries = 0, skipped = 0;
+        std::vector<skipped_entry> skipped_entries;  ///< which ones (a controller's MissingProviderSecret events)
     };
 
     // ---- batch ------------------------------------------------------------------------------
@@ -292,6 +324,7 @@ private:
             out.counts.entries = data->entries;
             out.counts.skipped = data->skipped;
             out.counts.keys = data->data.size();
+            out.skipped_entries = std::move(data->skipped_entries);
             auto written = co_await deliver(es, std::move(*data));
             if (!written) out.error = written.error();
             else out.outcome = std::move(*written);
@@ -344,6 +377,7 @@ private:
             if (a->missing) {
                 if (!skip_missing) co_return detail::prefixed(label, std::move(*a->missing));
                 ++p.skipped;
+                p.skipped_entries.push_back({true, i, std::string()});
                 continue;
             }
             for (auto& [k, v] : a->map) {
@@ -360,6 +394,7 @@ private:
             if (a->missing) {
                 if (!skip_missing) co_return detail::prefixed(label, std::move(*a->missing));
                 ++p.skipped;
+                p.skipped_entries.push_back({false, i, d.remote.key});
                 continue;
             }
             for (auto& [k, v] : a->map) {
@@ -743,10 +778,10 @@ private:
         std::string identity = detail::identity_of(*policy);
         std::string vault_key = identity + '\n' + endpoint->origin + '\n' + cloud->authority_host + '\n' +
                                 cloud->vault_suffix + '\n' + cloud->vault_resource;
-        if (identity.empty()) vault_key = "unkeyed " + std::to_string(vaults_.size()) + '\n' + vault_key;
+        if (identity.empty()) vault_key = "unkeyed " + std::to_string(unkeyed_++) + '\n' + vault_key;
         auto& entry = vaults_[vault_key];
         if (!entry) {
-            auto made = std::make_unique<vault_entry>(std::move(*policy));
+            auto made = std::make_shared<vault_entry>(std::move(*policy));
             auto c = vault_client::make(made->policy, *transport_, *cloud, provider.vault_url, options_.vault);
             if (!c) co_return detail::prefixed(label, c.error());
             made->client.emplace(std::move(*c));
@@ -755,8 +790,17 @@ private:
         }
         if (identity.empty()) identity = "unkeyed policy " + std::to_string(reinterpret_cast<std::uintptr_t>(entry.get()));
         h->identity = std::move(identity);
-        h->vault = entry.get();
+        h->vault = entry;
+        store_vaults_[store_id(ref.kind, ns, ref.name)].insert(vault_key);
         co_return h;
+    }
+
+    /// A store as `forget_store` names it: a ClusterSecretStore by name, a SecretStore by namespace and name.
+    static std::string store_id(spec::store_kind kind, std::string_view ns, std::string_view name) {
+        std::string id(spec::to_string(kind));
+        id += '/';
+        if (kind == spec::store_kind::secret_store) (id += ns) += '/';
+        return id += name;
     }
 
     /// The store's spec: from the manifests, else from the cluster.
@@ -794,7 +838,9 @@ private:
     std::shared_ptr<spec::manifest_set const> manifests_;
     std::shared_ptr<kube_access_type> access_;
     auth::store_auth_context<kube_access_type> ctx_;
-    std::map<std::string, std::unique_ptr<vault_entry>> vaults_;
+    std::map<std::string, std::shared_ptr<vault_entry>> vaults_;
+    std::map<std::string, std::set<std::string>> store_vaults_;  ///< store_id -> the vault_keys it used
+    std::uint64_t unkeyed_ = 0;
     std::shared_ptr<read_cache<Clock>> shared_reads_;
     std::shared_ptr<transform::templating::template_cache> templates_;  ///< compiled templates, per ES generation
     pipeline_stats stats_;

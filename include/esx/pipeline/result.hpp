@@ -20,6 +20,13 @@ struct sync_counts {
     std::size_t keys = 0;     ///< keys of the target (what was, or would be, written)
 };
 
+/// An entry skipped because the provider has no such object (`deletionPolicy` Delete or Merge).
+struct skipped_entry {
+    bool data_from = false;  ///< `spec.dataFrom[index]`; else `spec.data[index]`
+    std::size_t index = 0;
+    std::string key;         ///< the `remoteRef.key` of a `data` entry; empty for `dataFrom`
+};
+
 /** One ExternalSecret's sync: its name, then either the sink's `outcome` or the `failure` that
     stopped it (then nothing was written). `operator<<` prints one line:
 
@@ -32,6 +39,7 @@ struct sync_result {
     std::optional<sink::outcome> outcome;
     std::optional<failure> error;
     sync_counts counts;
+    std::vector<skipped_entry> skipped_entries;  ///< the `counts.skipped` entries, in order
 
     bool ok() const noexcept { return !error.has_value(); }
 };

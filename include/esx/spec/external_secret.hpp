@@ -203,10 +203,22 @@ struct external_secret_spec {
     friend bool operator==(external_secret_spec const&, external_secret_spec const&) = default;
 };
 
+/// `status` of an ExternalSecret: only what a controller reads back to decide whether to sync
+/// and whether to write status again (a cache holds one per object, so nothing more). Read from
+/// a document; `to_json` leaves it out (status is written through the status subresource).
+struct external_secret_status {
+    std::optional<std::chrono::system_clock::time_point> refresh_time;  ///< `refreshTime`; unset: never synced
+    std::string synced_resource_version;  ///< `syncedResourceVersion`: `<generation>-<hash>` at the last sync
+    std::string binding;                  ///< `binding.name`: the target Secret
+    boxed<status_condition> ready;        ///< the `Ready` item of `conditions` (the only type ESO writes)
+    friend bool operator==(external_secret_status const&, external_secret_status const&) = default;
+};
+
 struct external_secret {
     std::string api_version;  ///< `external-secrets.io/v1` or `external-secrets.io/v1beta1`
     object_meta metadata;
     external_secret_spec spec;
+    external_secret_status status;
     friend bool operator==(external_secret const&, external_secret const&) = default;
 };
 

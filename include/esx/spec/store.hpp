@@ -18,13 +18,34 @@
 
 namespace esx::spec {
 
+/// One `metadata.ownerReferences[]` item.
+struct owner_reference {
+    std::string api_version, kind, name, uid;  ///< `apiVersion`, `kind`, `name`, `uid`
+    bool controller = false;                   ///< `controller`
+    bool block_owner_deletion = false;         ///< `blockOwnerDeletion`
+    friend bool operator==(owner_reference const&, owner_reference const&) = default;
+};
+
 /// `metadata`: the parts esx reads or writes back.
 struct object_meta {
     std::string name, namespace_;
     std::map<std::string, std::string> labels, annotations;
     std::string uid, resource_version;  ///< `uid`, `resourceVersion`
     std::int64_t generation = 0;
+    /// `deletionTimestamp` (RFC 3339): set by the API server once a delete waits on finalizers.
+    std::optional<std::string> deletion_timestamp;
+    std::vector<std::string> finalizers;
+    std::vector<owner_reference> owner_references;  ///< `ownerReferences`
     friend bool operator==(object_meta const&, object_meta const&) = default;
+};
+
+/// A `status.conditions[]` item as a controller reads it back to decide whether to write again.
+struct status_condition {
+    std::string type;                  ///< `Ready` for every ESO resource
+    std::string status;                ///< `True`, `False` or `Unknown`
+    std::string reason, message;
+    std::string last_transition_time;  ///< `lastTransitionTime` (RFC 3339), kept while `status` holds
+    friend bool operator==(status_condition const&, status_condition const&) = default;
 };
 
 /// A key of a Kubernetes Secret: `{name, key, namespace}`.

@@ -2,6 +2,7 @@
 #ifndef ESX_SPEC_IMPL_READ_IPP
 #define ESX_SPEC_IMPL_READ_IPP
 
+#include <esx/kube/detail/text.hpp>
 #include <esx/spec/duration.hpp>
 #include <esx/spec/json.hpp>
 
@@ -175,6 +176,50 @@ inline void read_metadata(object_reader& top, object_meta& m) {
     r.read("uid", m.uid);
     r.read("resourceVersion", m.resource_version);
     if (auto g = r.optional_integer("generation")) m.generation = *g;
+    m.deletion_timestamp = r.optional_string("deletionTimestamp");
+    r.read("finalizers", m.finalizers);
+    if (auto* refs = r.array("ownerReferences")) {
+        m.owner_references.reserve(refs->size());
+        for (std::size_t i = 0; i < refs->size(); ++i) {
+            object_reader o(&(*refs)[i], index_path(r.at("ownerReferences"), i), top.report(), false);
+            if (!o.present()) continue;
+            owner_reference ref;
+            o.read("apiVersion", ref.api_version);
+            o.read("kind", ref.kind);
+            o.read("name", ref.name);
+            o.read("uid", ref.uid);
+            o.read("controller", ref.controller);
+            o.read("blockOwnerDeletion", ref.block_owner_deletion);
+            m.owner_references.push_back(std::move(ref));
+        }
+    }
+}
+
+/// `status` of an ExternalSecret, leniently: the controller wrote it, and a status it cannot
+/// read (another writer's, an older version's) must not make the object unreadable, so what
+/// does not parse is left unset instead of reported.
+inline void read_es_status(json::value const* v, external_secret_status& st) {
+    problems ignored;
+    object_reader r(v, "status", ignored, false);
+    if (!r.present()) return;
+    if (auto t = r.optional_string("refreshTime")) st.refresh_time = kube::detail::parse_rfc3339(*t);
+    r.read("syncedResourceVersion", st.synced_resource_version);
+    if (json::value const* b = r.field("binding")) {
+        object_reader br(b, "status.binding", ignored, false);
+        br.read("name", st.binding);
+    }
+    if (auto* conditions = r.array("conditions")) {
+        for (auto const& c : *conditions) {
+            object_reader cr(&c, "status.conditions[]", ignored, false);
+            if (!cr.present() || cr.optional_string("type").value_or("") != "Ready") continue;
+            auto& ready = st.ready.emplace();
+            ready.type = "Ready";
+            cr.read("status", ready.status);
+            cr.read("reason", ready.reason);
+            cr.read("message", ready.message);
+            cr.read("lastTransitionTime", ready.last_transition_time);
+        }
+    }
 }
 
 inline std::optional<secret_key_selector> read_secret_key_selector(object_reader& parent, std::string_view key) {
@@ -642,7 +687,7 @@ ESX_DECL external_secret read_external_secret(json::value const& doc, problems& 
     if (!top.present()) return es;
     auto v = read_type(top, es.api_version, es_kind_names, nullptr);
     read_metadata(top, es.metadata);
-    top.field("status");
+    read_es_status(top.field("status"), es.status);
     if (!v) {
         top.field("spec");
         return es;

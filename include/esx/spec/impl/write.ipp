@@ -94,6 +94,18 @@ inline json::object metadata(object_meta const& m) {
     put_if(o, "uid", m.uid);
     put_if(o, "resourceVersion", m.resource_version);
     if (m.generation != 0) o["generation"] = m.generation;
+    if (m.deletion_timestamp) o["deletionTimestamp"] = *m.deletion_timestamp;
+    put_if(o, "finalizers", m.finalizers);
+    if (!m.owner_references.empty()) {
+        json::array refs;
+        for (auto const& r : m.owner_references) {
+            json::object ref{{"apiVersion", r.api_version}, {"kind", r.kind}, {"name", r.name}, {"uid", r.uid}};
+            if (r.controller) ref["controller"] = true;
+            if (r.block_owner_deletion) ref["blockOwnerDeletion"] = true;
+            refs.push_back(std::move(ref));
+        }
+        o["ownerReferences"] = std::move(refs);
+    }
     return o;
 }
 
