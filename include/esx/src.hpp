@@ -85,8 +85,20 @@
 #include <esx/pipeline/impl/runtime.ipp>
 #include <esx/pipeline/impl/target_checks.ipp>
 
+#include <esx/controller/impl/events.ipp>
+#include <esx/controller/impl/finalizer.ipp>
+#include <esx/controller/impl/reconcile.ipp>
+#include <esx/controller/impl/status.ipp>
+#include <esx/controller/impl/managed_secret.ipp>
 #include <esx/controller/impl/refresh.ipp>
 #include <esx/controller/impl/scheduler.ipp>
+#include <esx/controller/impl/leader_election.ipp>
 #include <esx/controller/impl/store_index.ipp>
+#include <esx/controller/impl/store_status.ipp>
+#include <esx/controller/impl/cluster_external_secret.ipp>
+#include <esx/controller/impl/exposition.ipp>
+#include <esx/controller/impl/metrics.ipp>
+#include <esx/controller/impl/http_endpoints.ipp>
+#include <esx/controller/impl/controller_options.ipp>
 
 #endif

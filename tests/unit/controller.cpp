@@ -1,7 +1,11 @@
 // Unit tests of the controller's building blocks: refresh rules, scheduler, work queue,
 // backoff, jitter, store index and call limits. Time is a fake clock throughout: nothing sleeps.
 #include <esx/controller.hpp>
+#include <esx/spec/json.hpp>
 #include <esx/testing/fake_clock.hpp>
+
+#include "../support/prometheus_text.hpp"
+#include <esx/transform/hash.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -9,12 +13,14 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <malloc.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -892,5 +898,676 @@ BOOST_AUTO_TEST_CASE(an_idle_pool_wakes_on_notify) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
+// --- what a reflector caches ----------------------------------------------------------------
+
+namespace {
+
+// A typical ExternalSecret: three entries over two Key Vault objects, with the status a synced
+// one carries.
+std::string cached_es_json(int i) {
+    return R"({"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret",
+      "metadata": {"name": "app-)" + std::to_string(i) + R"(", "namespace": "team-a", "uid": "0b6c3f0e-5d0e-4b7e-9a53-)" +
+           std::to_string(100000000000 + i) + R"(", "resourceVersion": ")" + std::to_string(10000 + i) + R"(",
+                   "generation": 1, "labels": {"app": "web"}},
+      "spec": {"secretStoreRef": {"kind": "SecretStore", "name": "vault"}, "refreshInterval": "1h",
+               "target": {"name": "app-)" + std::to_string(i) + R"("},
+               "data": [{"secretKey": "user", "remoteRef": {"key": "secret/db", "property": "user"}},
+                        {"secretKey": "password", "remoteRef": {"key": "secret/db", "property": "password"}},
+                        {"secretKey": "host", "remoteRef": {"key": "secret/host"}}]},
+      "status": {"refreshTime": "2026-01-01T00:00:00Z", "syncedResourceVersion": "1-9d2b1c0e4f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e",
+                 "binding": {"name": "app"},
+                 "conditions": [{"type": "Ready", "status": "True", "reason": "SecretSynced", "message": "secret synced",
+                                 "lastTransitionTime": "2026-01-01T00:00:00Z"}]}})";
+}
+
+std::string cached_store_json(int i) {
+    return R"({"apiVersion": "external-secrets.io/v1", "kind": "SecretStore",
+      "metadata": {"name": "vault-)" + std::to_string(i) + R"(", "namespace": "team-a", "uid": "1b6c3f0e-5d0e-4b7e-9a53-)" +
+           std::to_string(100000000000 + i) + R"(", "resourceVersion": ")" + std::to_string(10000 + i) + R"(", "generation": 1},
+      "spec": {"provider": {"azurekv": {"vaultUrl": "https://team-a-vault.vault.azure.net", "tenantId": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+               "authSecretRef": {"clientId": {"name": "azure-sp", "key": "ClientID"},
+                                 "clientSecret": {"name": "azure-sp", "key": "ClientSecret"}}}}}})";
+}
+
+std::string cached_secret_json(int i) {
+    return R"({"apiVersion": "v1", "kind": "Secret",
+      "metadata": {"name": "app-)" + std::to_string(i) + R"(", "namespace": "team-a", "uid": "2b6c3f0e-5d0e-4b7e-9a53-)" +
+           std::to_string(100000000000 + i) + R"(", "resourceVersion": ")" + std::to_string(10000 + i) + R"(",
+        "labels": {"reconcile.external-secrets.io/managed": "true",
+                   "reconcile.external-secrets.io/created-by": "4b2d8f0e9c1a7b3d5e6f8a9b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f"},
+        "annotations": {"reconcile.external-secrets.io/data-hash": "9d2b1c0e4f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e"},
+        "ownerReferences": [{"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret", "name": "app-)" +
+           std::to_string(i) + R"(", "uid": "0b6c3f0e-5d0e-4b7e-9a53-)" + std::to_string(100000000000 + i) +
+           R"(", "controller": true, "blockOwnerDeletion": true}]},
+      "data": {"user": "YXBw", "password": "cmVmbGVjdG9yLW1hcmtlcg==", "host": "ZGIuZXhhbXBsZS5jb20="}})";
+}
+
+std::size_t heap_in_use() { return mallinfo2().uordblks; }
+
+/// Heap bytes per entry of an object_cache holding `n` objects read from `doc(i)`, as a
+/// reflector keeps them (a shared_ptr per object, a map node and a key).
+template <class T, class Read>
+double cached_bytes_per_object(int n, std::string (*doc)(int), Read read) {
+    ctl::object_cache<T> cache;
+    auto const before = heap_in_use();
+    for (int i = 0; i < n; ++i) {
+        auto r = read(boost::json::parse(doc(i)));  // the document is freed again at once
+        BOOST_TEST_REQUIRE(static_cast<bool>(r));
+        auto const key = ctl::detail::key_of(*r);
+        cache.upsert(key, std::make_shared<T const>(std::move(*r)));
+    }
+    auto const after = heap_in_use();
+    BOOST_TEST(cache.size() == static_cast<std::size_t>(n));
+    return (static_cast<double>(after) - static_cast<double>(before)) / n;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(cached_objects)
+
+BOOST_AUTO_TEST_CASE(memory_per_cached_object_is_measured_and_small) {
+    int const n = 2000;
+    double const es = cached_bytes_per_object<esx::spec::external_secret>(
+        n, cached_es_json, [](auto const& v) { return esx::spec::read_external_secret(v); });
+    double const store = cached_bytes_per_object<esx::spec::secret_store>(
+        n, cached_store_json, [](auto const& v) { return esx::spec::read_secret_store(v); });
+    double const secret = cached_bytes_per_object<ctl::managed_secret>(
+        n, cached_secret_json, [](auto const& v) { return ctl::read_managed_secret(v); });
+    BOOST_TEST_MESSAGE("cached ExternalSecret (3 entries, status): sizeof " << sizeof(esx::spec::external_secret)
+                       << " B, " << es << " B per cached object (object, shared_ptr block, map node, key)");
+    BOOST_TEST_MESSAGE("cached SecretStore: sizeof " << sizeof(esx::spec::secret_store) << " B, " << store
+                       << " B per cached object");
+    BOOST_TEST_MESSAGE("cached managed Secret: sizeof " << sizeof(ctl::managed_secret) << " B, " << secret
+                       << " B per cached object");
+    std::printf("esx/controller/cached_objects: ExternalSecret sizeof %zu, %.0f B/object; SecretStore sizeof %zu, "
+                "%.0f B/object; managed Secret sizeof %zu, %.0f B/object\n",
+                sizeof(esx::spec::external_secret), es, sizeof(esx::spec::secret_store), store,
+                sizeof(ctl::managed_secret), secret);
+    // Generous bounds (ESO: about 1 KB of metadata per Secret, and the whole ExternalSecret).
+    BOOST_TEST(es < 4096.0);
+    BOOST_TEST(store < 4096.0);
+    BOOST_TEST(secret < 1024.0);
+}
+
+BOOST_AUTO_TEST_CASE(a_managed_secret_keeps_hashes_not_values) {
+    auto r = ctl::read_managed_secret(boost::json::parse(cached_secret_json(7)));
+    BOOST_TEST_REQUIRE(static_cast<bool>(r));
+    BOOST_TEST(r->namespace_ == "team-a");
+    BOOST_TEST(r->name == "app-7");
+    BOOST_TEST(r->resource_version == "10007");
+    BOOST_TEST(r->owner_name == "app-7");
+    BOOST_TEST(r->owner_uid == "0b6c3f0e-5d0e-4b7e-9a53-100000000007");
+    BOOST_TEST((r->key() == ctl::object_key("team-a", "app-7")));
+    // ESO's data-hash of the decoded values, the same function the sink writes the annotation with.
+    esx::transform::secret_map data;
+    data.emplace("user", esx::secret_bytes("app"));
+    data.emplace("password", esx::secret_bytes("reflector-marker"));
+    data.emplace("host", esx::secret_bytes("db.example.com"));
+    BOOST_TEST(ctl::to_hex(r->data_hash) == esx::transform::data_hash(data));
+    BOOST_TEST(!r->intact());  // the annotation above is not that hash
+    BOOST_REQUIRE(r->created_by);
+    BOOST_TEST(ctl::to_hex(*r->created_by) == "4b2d8f0e9c1a7b3d5e6f8a9b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f");
+    BOOST_TEST(!r->deleting);
+
+    // The annotation equal to the hash of the data: intact.
+    auto doc = boost::json::parse(cached_secret_json(7));
+    doc.at("metadata").at("annotations").as_object()["reconcile.external-secrets.io/data-hash"] =
+        esx::transform::data_hash(data);
+    auto intact = ctl::read_managed_secret(doc);
+    BOOST_TEST_REQUIRE(static_cast<bool>(intact));
+    BOOST_TEST(intact->intact());
+    // And through try_value_to, as the watcher converts.
+    auto converted = boost::json::try_value_to<ctl::managed_secret>(doc);
+    BOOST_TEST_REQUIRE(static_cast<bool>(converted));
+    BOOST_TEST((*converted == *intact));
+}
+
+BOOST_AUTO_TEST_CASE(a_malformed_managed_secret_names_the_field_never_the_value) {
+    auto doc = boost::json::parse(cached_secret_json(1));
+    doc.at("data").as_object()["password"] = "not base64: reflector-marker";
+    auto r = ctl::read_managed_secret(doc);
+    BOOST_TEST_REQUIRE(!r);
+    BOOST_TEST(r.error().message == "Secret team-a/app-1: data[password] is not base64");
+    BOOST_TEST(r.error().message.find("reflector-marker") == std::string::npos);
+    auto nameless = boost::json::parse(R"({"metadata": {"namespace": "x"}})");
+    BOOST_TEST(ctl::read_managed_secret(nameless).error().message == "Secret has no metadata.name");
+    BOOST_TEST(!ctl::digest_from_hex("abc"));
+    BOOST_TEST(!ctl::digest_from_hex(std::string(56, 'g')));
+}
+
+BOOST_AUTO_TEST_CASE(the_predicate_ignores_status_and_resource_version) {
+    esx::spec::external_secret a;
+    a.metadata.name = "x";
+    a.metadata.generation = 1;
+    auto b = a;
+    b.metadata.resource_version = "2";
+    b.status.synced_resource_version = "1-abc";
+    b.status.ready.emplace().status = "True";
+    BOOST_TEST(!ctl::spec_or_metadata_changed(a, b));
+    auto spec_changed = b;
+    spec_changed.metadata.generation = 2;
+    BOOST_TEST(ctl::spec_or_metadata_changed(b, spec_changed));
+    auto annotated = b;
+    annotated.metadata.annotations["force-sync"] = "1";
+    BOOST_TEST(ctl::spec_or_metadata_changed(b, annotated));
+    auto labelled = b;
+    labelled.metadata.labels["team"] = "a";
+    BOOST_TEST(ctl::spec_or_metadata_changed(b, labelled));
+    auto finalized = b;
+    finalized.metadata.finalizers.push_back("externalsecrets.external-secrets.io/externalsecret-cleanup");
+    BOOST_TEST(ctl::spec_or_metadata_changed(b, finalized));
+    auto deleting = b;
+    deleting.metadata.deletion_timestamp = "2026-01-01T00:00:00Z";
+    BOOST_TEST(ctl::spec_or_metadata_changed(b, deleting));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END()
+BOOST_AUTO_TEST_SUITE_END()
+
+// --- metrics: the registry behind /metrics, and the text format it writes -------------------
+
+namespace {
+
+using scrape_labels = std::vector<std::pair<std::string, std::string>>;
+
+std::string go_float(double v) {
+    std::string s;
+    ctl::exposition::append_value(s, v);
+    return s;
+}
+
+esx::test::prom_scrape scrape(ctl::metrics& m) { return esx::test::parse_prometheus_text(m.render()); }
+
+constexpr auto es_kind = ctl::resource_kind::external_secret;
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(esx)
+BOOST_AUTO_TEST_SUITE(controller)
+// Opened by hand: the suite is named after the class it tests, and BOOST_AUTO_TEST_SUITE(metrics)
+// would declare a namespace esx::controller::metrics beside that class.
+namespace metrics_suite {
+BOOST_AUTO_TU_REGISTRAR(metrics_suite)("metrics", __FILE__, __LINE__, boost::unit_test::decorator::collector_t::instance());
+
+BOOST_AUTO_TEST_CASE(values_are_written_as_go_writes_them) {
+    // strconv.FormatFloat(v, 'g', -1, 64), which client_golang's text format uses.
+    BOOST_TEST(go_float(0) == "0");
+    BOOST_TEST(go_float(1) == "1");
+    BOOST_TEST(go_float(-2.5) == "-2.5");
+    BOOST_TEST(go_float(0.1) == "0.1");
+    BOOST_TEST(go_float(123456) == "123456");
+    BOOST_TEST(go_float(1e6) == "1e+06");
+    BOOST_TEST(go_float(1234567) == "1.234567e+06");
+    BOOST_TEST(go_float(0.0001) == "0.0001");
+    BOOST_TEST(go_float(0.00001) == "1e-05");
+    BOOST_TEST(go_float(2.5e-7) == "2.5e-07");
+    BOOST_TEST(go_float(1e21) == "1e+21");
+    BOOST_TEST(go_float(std::numeric_limits<double>::infinity()) == "+Inf");
+    BOOST_TEST(go_float(-std::numeric_limits<double>::infinity()) == "-Inf");
+    BOOST_TEST(go_float(std::numeric_limits<double>::quiet_NaN()) == "NaN");
+}
+
+BOOST_AUTO_TEST_CASE(label_values_and_help_are_escaped_and_read_back) {
+    std::string out;
+    ctl::exposition::append_header(out, "x_total", "a \\ backslash\nand a newline", ctl::exposition::metric_type::counter);
+    std::string const odd = "quote \" backslash \\ newline \n end";
+    ctl::exposition::label const labels[] = {{"verb", odd}};
+    ctl::exposition::append_sample(out, "x_total", {}, labels, 3);
+    BOOST_TEST(out == "# HELP x_total a \\\\ backslash\\nand a newline\n# TYPE x_total counter\n"
+                      "x_total{verb=\"quote \\\" backslash \\\\ newline \\n end\"} 3\n");
+    auto const parsed = esx::test::parse_prometheus_text(out);
+    BOOST_TEST(parsed.families.at(0).help == "a \\ backslash\nand a newline");
+    BOOST_TEST(parsed.value("x_total", {{"verb", odd}}) == 3.0);
+
+    // Through the registry too: a label value is escaped wherever it comes from.
+    ctl::metrics m;
+    m.kube_request(odd);
+    BOOST_TEST(scrape(m).value("esx_kube_requests_total", {{"verb", odd}}) == 1.0);
+}
+
+BOOST_AUTO_TEST_CASE(an_external_secret_sync_counts_as_eso_counts_it) {
+    ctl::metrics m;
+    auto const k = key("db", "team-a");
+    m.sync_started(es_kind, k);
+    BOOST_TEST(scrape(m).value("controller_runtime_active_workers", {{"controller", "externalsecret"}}) == 1.0);
+    m.sync_finished(es_kind, k, ctl::sync_outcome::synced(1h), 1500us);
+    m.sync_started(es_kind, k);
+    m.sync_finished(es_kind, k, ctl::sync_outcome::retryable_failure(), 2ms);
+    m.sync_started(es_kind, k);
+    m.sync_finished(es_kind, k, ctl::sync_outcome::permanent_failure(), 3ms);
+    m.sync_started(es_kind, k);
+    m.sync_finished(es_kind, k, ctl::sync_outcome::synced(std::nullopt), 4ms);
+
+    auto const s = scrape(m);
+    scrape_labels const object{{"name", "db"}, {"namespace", "team-a"}};
+    BOOST_TEST(s.value("externalsecret_sync_calls_total", object) == 4.0);
+    BOOST_TEST(s.value("externalsecret_sync_calls_error", object) == 2.0);
+    // ESO's reconcile_duration is a gauge in nanoseconds: the last sync's.
+    BOOST_TEST(s.value("externalsecret_reconcile_duration", object) == 4e6);
+    BOOST_TEST(s.family("externalsecret_reconcile_duration")->type == "gauge");
+    BOOST_TEST(s.family("externalsecret_sync_calls_total")->type == "counter");
+    BOOST_TEST(s.family("externalsecret_sync_calls_total")->help == "Total number of the External Secret sync calls");
+    scrape_labels const controller{{"controller", "externalsecret"}};
+    auto result = [&](std::string r) {
+        return s.value("controller_runtime_reconcile_total", {{"controller", "externalsecret"}, {"result", r}});
+    };
+    BOOST_TEST(result("requeue_after") == 1.0);
+    BOOST_TEST(result("error") == 2.0);
+    BOOST_TEST(result("success") == 1.0);
+    BOOST_TEST(s.value("controller_runtime_reconcile_errors_total", controller) == 2.0);
+    BOOST_TEST(s.value("controller_runtime_terminal_reconcile_errors_total", controller) == 1.0);
+    BOOST_TEST(s.value("controller_runtime_active_workers", controller) == 0.0);
+    BOOST_TEST(s.value("controller_runtime_reconcile_time_seconds_count", controller) == 4.0);
+    BOOST_TEST(s.value("esx_sync_duration_seconds_count") == 4.0);
+    BOOST_TEST(s.value("esx_sync_duration_seconds_sum").value() == 0.0105, boost::test_tools::tolerance(1e-12));
+}
+
+BOOST_AUTO_TEST_CASE(the_ready_condition_flips_as_eso_flips_it) {
+    ctl::metrics m;
+    auto const k = key("db", "team-a");
+    auto condition = [&](std::string status) {
+        return scrape(m).value("externalsecret_status_condition",
+                               {{"condition", "Ready"}, {"name", "db"}, {"namespace", "team-a"}, {"status", status}});
+    };
+    m.ready_condition(es_kind, k, "True");
+    BOOST_TEST(condition("True") == 1.0);
+    BOOST_TEST(condition("False") == 0.0);
+    m.ready_condition(es_kind, k, "False");
+    BOOST_TEST(condition("True") == 0.0);
+    BOOST_TEST(condition("False") == 1.0);
+    BOOST_TEST(!condition("Unknown"));
+    m.ready_condition(es_kind, k, "Unknown");
+    BOOST_TEST(condition("Unknown") == 1.0);
+    BOOST_TEST(scrape(m).family("externalsecret_status_condition")->help ==
+               "The status condition of a specific External Secret");
+}
+
+BOOST_AUTO_TEST_CASE(stores_and_cluster_objects_have_eso_families) {
+    ctl::metrics m;
+    m.ready_condition(ctl::resource_kind::secret_store, key("vault", "team-a"), "True");
+    m.sync_finished(ctl::resource_kind::secret_store, key("vault", "team-a"), ctl::sync_outcome::synced(5min), 1ms);
+    m.ready_condition(ctl::resource_kind::cluster_secret_store, ctl::object_key({}, "shared"), "False");
+    m.sync_finished(ctl::resource_kind::cluster_external_secret, ctl::object_key({}, "fan-out"),
+                    ctl::sync_outcome::synced(1h), 2ms);
+    auto const s = scrape(m);
+    BOOST_TEST(s.value("secretstore_status_condition",
+                       {{"condition", "Ready"}, {"name", "vault"}, {"namespace", "team-a"}, {"status", "True"}}) == 1.0);
+    BOOST_TEST(s.value("secretstore_reconcile_duration", {{"name", "vault"}, {"namespace", "team-a"}}) == 1e6);
+    // Cluster-scoped: ESO writes namespace="".
+    BOOST_TEST(s.value("clustersecretstore_status_condition",
+                       {{"condition", "Ready"}, {"name", "shared"}, {"namespace", ""}, {"status", "False"}}) == 1.0);
+    BOOST_TEST(s.value("clusterexternalsecret_reconcile_duration", {{"name", "fan-out"}, {"namespace", ""}}) == 2e6);
+    BOOST_TEST(s.family("clustersecretstore_status_condition")->help ==
+               "The status condition of a specific Cluster Secret Store");
+    BOOST_TEST(!s.family("secretstore_sync_calls_total"));  // ESO counts sync calls for ExternalSecrets only
+    BOOST_TEST(!s.family("esx_sync_duration_seconds")->samples.empty());
+    BOOST_TEST(s.value("esx_sync_duration_seconds_count") == 0.0);  // nor does esx's ExternalSecret histogram
+}
+
+BOOST_AUTO_TEST_CASE(histogram_buckets_are_cumulative) {
+    ctl::histogram h(ctl::metrics::sync_duration_buckets());
+    for (double v : {0.0005, 0.001, 0.002, 0.004, 0.3, 0.3, 7.0, 100.0}) h.observe(v);
+    std::string out;
+    ctl::exposition::append_header(out, "h_seconds", "test", ctl::exposition::metric_type::histogram);
+    ctl::exposition::label const labels[] = {{"controller", "x"}};
+    h.append_to(out, "h_seconds", labels);
+    auto const s = esx::test::parse_prometheus_text(out);  // checks ascending le, cumulative, +Inf == _count
+    auto bucket = [&](std::string le) { return s.value("h_seconds_bucket", {{"controller", "x"}, {"le", le}}); };
+    BOOST_TEST(bucket("0.001") == 2.0);   // le is inclusive: 0.001 counts in its own bucket
+    BOOST_TEST(bucket("0.0025") == 3.0);
+    BOOST_TEST(bucket("0.005") == 4.0);
+    BOOST_TEST(bucket("0.25") == 4.0);
+    BOOST_TEST(bucket("0.5") == 6.0);
+    BOOST_TEST(bucket("10") == 7.0);
+    BOOST_TEST(bucket("+Inf") == 8.0);
+    BOOST_TEST(s.value("h_seconds_count", {{"controller", "x"}}) == 8.0);
+    BOOST_TEST(s.value("h_seconds_sum", {{"controller", "x"}}).value() == 107.6075, boost::test_tools::tolerance(1e-9));
+    // controller-runtime's reconcile buckets, as it declares them: 40 bounds from 5 ms to 60 s.
+    BOOST_TEST(ctl::metrics::reconcile_time_buckets().size() == 40u);
+    BOOST_TEST(ctl::metrics::reconcile_time_buckets().front() == 0.005);
+    BOOST_TEST(ctl::metrics::reconcile_time_buckets().back() == 60.0);
+}
+
+BOOST_AUTO_TEST_CASE(forgetting_an_object_removes_every_series_of_it) {
+    ctl::metrics m;
+    auto const gone = key("gone", "team-a");
+    auto const kept = key("kept", "team-a");
+    for (auto const& k : {gone, kept}) {
+        m.sync_started(es_kind, k);
+        m.sync_finished(es_kind, k, ctl::sync_outcome::retryable_failure(), 1ms);
+        m.ready_condition(es_kind, k, "False");
+    }
+    BOOST_TEST(m.render().find("name=\"gone\"") != std::string::npos);
+    m.forget(es_kind, gone);
+    auto const text = m.render();
+    BOOST_TEST(text.find("name=\"gone\"") == std::string::npos);
+    BOOST_TEST(text.find("name=\"kept\"") != std::string::npos);
+    BOOST_TEST(m.objects(es_kind) == 1u);
+    // A family left without series disappears, as a client_golang vector without children does.
+    m.forget(es_kind, kept);
+    auto const empty = scrape(m);
+    BOOST_TEST(!empty.family("externalsecret_sync_calls_total"));
+    BOOST_TEST(!empty.family("externalsecret_status_condition"));
+    BOOST_TEST(empty.family("esx_token_requests_total"));  // plain counters are always there
+}
+
+BOOST_AUTO_TEST_CASE(an_object_deleted_during_its_sync_does_not_come_back) {
+    ctl::metrics m;
+    auto const k = key("deleted-mid-sync", "team-a");
+    m.sync_started(es_kind, k);
+    m.sync_finished(es_kind, k, ctl::sync_outcome::synced(1h), 1ms);
+    m.ready_condition(es_kind, k, "True");
+    m.sync_started(es_kind, k);  // the sync that sees the deletion
+    m.forget(es_kind, k);
+    BOOST_TEST(m.render().find("deleted-mid-sync") == std::string::npos);
+    m.ready_condition(es_kind, k, "False");
+    m.sync_finished(es_kind, k, ctl::sync_outcome::retryable_failure(), 1ms);
+    auto const s = scrape(m);
+    BOOST_TEST(m.render().find("deleted-mid-sync") == std::string::npos);
+    BOOST_TEST(m.objects(es_kind) == 0u);
+    // Still counted controller-wide, as controller-runtime counts a reconcile of a deleted object.
+    BOOST_TEST(s.value("controller_runtime_reconcile_total", {{"controller", "externalsecret"}, {"result", "error"}}) == 1.0);
+    // Created again under the same name: recorded afresh.
+    m.sync_started(es_kind, k);
+    m.sync_finished(es_kind, k, ctl::sync_outcome::synced(1h), 1ms);
+    BOOST_TEST(scrape(m).value("externalsecret_sync_calls_total", {{"name", "deleted-mid-sync"}, {"namespace", "team-a"}}) == 1.0);
+}
+
+BOOST_AUTO_TEST_CASE(churn_does_not_grow_the_registry) {
+    ctl::metrics m;
+    for (int round = 0; round < 5; ++round) {
+        for (int i = 0; i < 2000; ++i) {
+            auto const k = key("es-" + std::to_string(round) + "-" + std::to_string(i), "ns-" + std::to_string(i % 7));
+            m.sync_started(es_kind, k);
+            m.sync_finished(es_kind, k, ctl::sync_outcome::synced(1h), 1ms);
+            m.ready_condition(es_kind, k, "True");
+        }
+        BOOST_TEST(m.objects(es_kind) == 2000u);
+        for (int i = 0; i < 2000; ++i)
+            m.forget(es_kind, key("es-" + std::to_string(round) + "-" + std::to_string(i), "ns-" + std::to_string(i % 7)));
+        BOOST_TEST(m.objects(es_kind) == 0u);
+    }
+    BOOST_TEST(m.render().find("externalsecret_sync_calls_total") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(recording_for_a_known_object_allocates_nothing) {
+    ctl::metrics m;
+    std::vector<ctl::object_key> keys;
+    for (int i = 0; i < 100; ++i) keys.push_back(key("an-external-secret-with-a-long-name-" + std::to_string(i), "team-a"));
+    auto round = [&] {
+        for (auto const& k : keys) {
+            m.sync_started(es_kind, k);
+            m.sync_finished(es_kind, k, ctl::sync_outcome::synced(1h), 1ms);
+            m.ready_condition(es_kind, k, "True");
+            m.kube_request("patch");
+            m.provider_api_call("GetSecret", true);
+            m.queue_depth(es_kind, 3);
+            m.token_requests.add();
+        }
+    };
+    round();  // the first use of each object and label set allocates
+    auto const before = mallinfo2().uordblks;
+    for (int i = 0; i < 20; ++i) round();
+    auto const after = mallinfo2().uordblks;
+    BOOST_TEST(after == before);
+    // And a record per object stays small (the measure the 40 MiB budget at 10,000 depends on).
+    auto const base = mallinfo2().uordblks;
+    ctl::metrics big;
+    for (int i = 0; i < 10000; ++i) {
+        auto const k = key("es-" + std::to_string(i), "ns-" + std::to_string(i % 100));
+        big.sync_finished(es_kind, k, ctl::sync_outcome::synced(1h), 1ms);
+        big.ready_condition(es_kind, k, "True");
+    }
+    auto const per_object = (mallinfo2().uordblks - base) / 10000;
+    BOOST_TEST_MESSAGE("metrics: " << per_object << " bytes per ExternalSecret");
+    BOOST_TEST(per_object <= 160u);
+}
+
+BOOST_AUTO_TEST_CASE(collectors_copy_running_totals_at_each_scrape) {
+    ctl::metrics m;
+    std::uint64_t reads = 0;
+    m.on_collect([&](ctl::metrics& self) {
+        self.keyvault_reads.observe_total(reads);
+        self.read_cache_hits.observe_total(reads / 2);
+    });
+    reads = 10;
+    BOOST_TEST(scrape(m).value("esx_keyvault_reads_total") == 10.0);
+    reads = 30;
+    auto const s = scrape(m);
+    BOOST_TEST(s.value("esx_keyvault_reads_total") == 30.0);
+    BOOST_TEST(s.value("esx_read_cache_hits_total") == 15.0);
+    reads = 4;  // a source that restarted: a counter never goes back
+    BOOST_TEST(scrape(m).value("esx_keyvault_reads_total") == 30.0);
+}
+
+BOOST_AUTO_TEST_CASE(every_family_is_named_typed_and_sorted_as_eso_and_controller_runtime) {
+    ctl::metrics m;
+    for (auto kind : {ctl::resource_kind::external_secret, ctl::resource_kind::secret_store,
+                      ctl::resource_kind::cluster_secret_store, ctl::resource_kind::cluster_external_secret}) {
+        auto const k = kind == es_kind || kind == ctl::resource_kind::secret_store ? key("a", "ns") : ctl::object_key({}, "a");
+        m.sync_started(kind, k);
+        m.sync_finished(kind, k, ctl::sync_outcome::retryable_failure(), 1ms);
+        m.ready_condition(kind, k, "False");
+        m.queue_depth(kind, 2);
+        m.max_concurrent_syncs(kind, 16);
+    }
+    m.sync_started(es_kind, key("a", "ns"));
+    m.sync_finished(es_kind, key("a", "ns"), ctl::sync_outcome::permanent_failure(), 1ms);
+    m.provider_api_call("GetSecret", true);
+    m.provider_api_call("GetSecret", false);
+    m.kube_request("get");
+    m.token_requests.add(2);
+    auto const s = scrape(m);
+    std::map<std::string, std::string> const expected{
+        {"clusterexternalsecret_reconcile_duration", "gauge"}, {"clusterexternalsecret_status_condition", "gauge"},
+        {"clustersecretstore_reconcile_duration", "gauge"},    {"clustersecretstore_status_condition", "gauge"},
+        {"controller_runtime_active_workers", "gauge"},        {"controller_runtime_max_concurrent_reconciles", "gauge"},
+        {"controller_runtime_reconcile_errors_total", "counter"},
+        {"controller_runtime_reconcile_time_seconds", "histogram"},
+        {"controller_runtime_reconcile_total", "counter"},
+        {"controller_runtime_terminal_reconcile_errors_total", "counter"},
+        {"esx_keyvault_reads_total", "counter"},               {"esx_kube_requests_total", "counter"},
+        {"esx_queue_depth", "gauge"},                          {"esx_read_cache_hits_total", "counter"},
+        {"esx_sync_duration_seconds", "histogram"},            {"esx_token_requests_total", "counter"},
+        {"externalsecret_provider_api_calls_count", "counter"}, {"externalsecret_reconcile_duration", "gauge"},
+        {"externalsecret_status_condition", "gauge"},          {"externalsecret_sync_calls_error", "counter"},
+        {"externalsecret_sync_calls_total", "counter"},        {"secretstore_reconcile_duration", "gauge"},
+        {"secretstore_status_condition", "gauge"},             {"workqueue_depth", "gauge"},
+    };
+    std::vector<std::string> names;
+    for (auto const& f : s.families) {
+        names.push_back(f.name);
+        BOOST_TEST_CONTEXT(f.name) {
+            BOOST_TEST_REQUIRE(expected.count(f.name) == 1u);
+            BOOST_TEST(f.type == expected.at(f.name));
+        }
+    }
+    BOOST_TEST(names.size() == expected.size());
+    BOOST_TEST(std::is_sorted(names.begin(), names.end()));
+    BOOST_TEST(s.value("externalsecret_provider_api_calls_count",
+                       {{"call", "GetSecret"}, {"provider", "Azure/KeyVault"}, {"status", "error"}}) == 1.0);
+    BOOST_TEST(s.value("workqueue_depth", {{"controller", "secretstore"}, {"name", "secretstore"}}) == 2.0);
+    BOOST_TEST(s.value("esx_token_requests_total") == 2.0);
+}
+
+BOOST_AUTO_TEST_CASE(listen_addresses_read_as_the_flags_write_them) {
+    auto ep = [](std::string_view text) { return ctl::parse_listen_address(text); };
+    BOOST_TEST(ep(":8080").value().port() == 8080);
+    BOOST_TEST(ep(":8080").value().address().to_string() == "0.0.0.0");
+    BOOST_TEST(ep("127.0.0.1:0").value().address().to_string() == "127.0.0.1");
+    BOOST_TEST(ep("[::1]:8082").value().address().to_string() == "::1");
+    BOOST_TEST(ep("[::1]:8082").value().port() == 8082);
+    for (auto bad : {"8080", ":", ":65536", ":80x", "localhost:80", "[::1:80", "1.2.3:80", ":-1"})
+        BOOST_TEST_CONTEXT(bad) { BOOST_TEST(!ep(bad).has_value()); }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+BOOST_AUTO_TEST_SUITE_END()
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------------------------
+// The ExternalSecret reconciler's pure parts: ESO's status, failure verdicts, events, finalizer.
+BOOST_AUTO_TEST_SUITE(esx)
+BOOST_AUTO_TEST_SUITE(controller)
+BOOST_AUTO_TEST_SUITE(reconcile_status)
+
+BOOST_AUTO_TEST_CASE(failures_get_esos_messages_and_a_retry_verdict) {
+    using esx::failure;
+    auto sink_failure = [](esx::sink::error e) { return failure(esx::sink::make_error_code(e), "x"); };
+    auto owned = ctl::judge_failure(sink_failure(esx::sink::error::owned_by_another_external_secret));
+    BOOST_TEST(owned.message == "target is owned by another ExternalSecret");
+    BOOST_TEST(owned.permanent);
+    BOOST_TEST(ctl::judge_failure(sink_failure(esx::sink::error::target_immutable)).message ==
+               "could not update secret, target is immutable");
+    BOOST_TEST(ctl::judge_failure(sink_failure(esx::sink::error::cannot_take_ownership)).message ==
+               "failed to take ownership of target secret");
+    BOOST_TEST(ctl::judge_failure(sink_failure(esx::sink::error::delete_not_allowed)).message == "could not delete secret");
+    auto exhausted = ctl::judge_failure(sink_failure(esx::sink::error::conflict_retries_exhausted));
+    BOOST_TEST((exhausted.conflict && !exhausted.permanent));
+
+    // The API server's answers to the sink.
+    auto conflict = ctl::judge_failure(failure(esx::make_http_error(409), "could not update secret: Secret a/b: changed"));
+    BOOST_TEST(conflict.message == "could not update secret");
+    BOOST_TEST(conflict.conflict);
+    auto forbidden = ctl::judge_failure(failure(esx::make_http_error(403), "could not read Secret a/b: forbidden"));
+    BOOST_TEST(forbidden.message == "could not update secret");
+    BOOST_TEST((!forbidden.permanent && !forbidden.conflict));
+    BOOST_TEST(ctl::judge_failure(failure(esx::make_http_error(500), "could not delete orphaned secrets: listing")).message ==
+               "could not delete orphaned secrets");
+
+    // Everything before the sink: provider data; a 404 may pass (the object may appear), a bad spec not.
+    auto missing = ctl::judge_failure(failure(esx::make_http_error(404), "spec.data[1] (key: x): SecretNotFound"));
+    BOOST_TEST(missing.message == "could not get secret data from provider");
+    BOOST_TEST((!missing.permanent && !missing.conflict));
+    auto throttled = ctl::judge_failure(failure(esx::make_http_error(429), "spec.data[0] (key: x): throttled"));
+    BOOST_TEST(!throttled.permanent);
+    auto invalid = ctl::judge_failure(failure(esx::make_error_code(esx::error::invalid_option), "spec: either data or dataFrom"));
+    BOOST_TEST(invalid.message == "could not get secret data from provider");
+    BOOST_TEST(invalid.permanent);
+}
+
+BOOST_AUTO_TEST_CASE(the_transition_time_moves_only_when_the_status_flips) {
+    auto const t0 = std::chrono::system_clock::from_time_t(1767225600);  // 2026-01-01T00:00:00Z
+    esx::spec::external_secret es;
+    es.metadata.generation = 3;
+    auto first = ctl::succeeded(es, "SecretSynced", "secret synced", "target", t0 + 400ms);
+    BOOST_REQUIRE(first.ready);
+    BOOST_TEST(first.ready->last_transition_time == "2026-01-01T00:00:00Z");
+    BOOST_TEST(first.ready->status == "True");
+    BOOST_TEST(first.synced_resource_version == ctl::resource_version(es.metadata));
+    BOOST_TEST(first.synced_resource_version.starts_with("3-"));
+    BOOST_TEST(first.binding == "target");
+    BOOST_TEST((first.refresh_time == t0));  // metav1.Time: to the second
+
+    es.status = first;
+    auto again = ctl::succeeded(es, "SecretSynced", "secret synced", "", t0 + 1h);
+    BOOST_TEST(again.ready->last_transition_time == "2026-01-01T00:00:00Z");  // still True
+    BOOST_TEST(again.binding == "target");                                   // kept
+    BOOST_TEST(ctl::status_differs(first, again));                           // refreshTime moved
+
+    auto broken = ctl::failed(es, "could not get secret data from provider", "spec.data[0] (key: a):\nnot found", t0 + 2h);
+    BOOST_TEST(broken.ready->status == "False");
+    BOOST_TEST(broken.ready->reason == "SecretSyncedError");
+    BOOST_TEST(broken.ready->message == "could not get secret data from provider: spec.data[0] (key: a): not found");
+    BOOST_TEST(broken.ready->last_transition_time == "2026-01-01T02:00:00Z");
+    BOOST_TEST((broken.refresh_time == first.refresh_time));  // a failure does not advance it
+    BOOST_TEST(broken.synced_resource_version == first.synced_resource_version);
+
+    es.status = broken;
+    auto same = ctl::failed(es, "could not get secret data from provider", "spec.data[0] (key: a):\nnot found", t0 + 3h);
+    BOOST_TEST(!ctl::status_differs(broken, same));  // nothing to write
+    auto sub_second = first;
+    sub_second.refresh_time = *first.refresh_time + 300ms;
+    BOOST_TEST(!ctl::status_differs(first, sub_second));
+}
+
+BOOST_AUTO_TEST_CASE(the_status_patch_is_esos_shape) {
+    esx::spec::external_secret es;
+    es.metadata.generation = 1;
+    auto s = ctl::succeeded(es, "SecretSynced", "secret synced", "db", std::chrono::system_clock::from_time_t(1767225600));
+    auto patch = ctl::status_patch(s);
+    auto const& st = patch.at("status").as_object();
+    BOOST_TEST(st.at("refreshTime") == "2026-01-01T00:00:00Z");
+    BOOST_TEST(st.at("binding").at("name") == "db");
+    BOOST_TEST(std::string(st.at("syncedResourceVersion").as_string()) == s.synced_resource_version);
+    auto const& c = st.at("conditions").as_array().at(0).as_object();
+    BOOST_TEST(c.at("type") == "Ready");
+    BOOST_TEST(c.at("status") == "True");
+    BOOST_TEST(c.at("reason") == "SecretSynced");
+    BOOST_TEST(c.at("message") == "secret synced");
+    BOOST_TEST(c.at("lastTransitionTime") == "2026-01-01T00:00:00Z");
+}
+
+BOOST_AUTO_TEST_CASE(details_are_one_bounded_line) {
+    std::string const long_detail(3000, 'x');
+    auto m = ctl::with_detail("could not update secret", long_detail);
+    BOOST_TEST(m.size() == 1024u);
+    BOOST_TEST(m.starts_with("could not update secret: xxx"));
+    // A cut never splits a UTF-8 character.
+    std::string utf8(1023, 'a');
+    utf8 += "\xc3\xa9";  // é straddles the limit
+    BOOST_TEST(ctl::detail::bounded_message(utf8).size() == 1023u);
+    BOOST_TEST(ctl::with_detail("secret synced", "") == "secret synced");
+    BOOST_TEST(ctl::missing_provider_secret_message({true, 2, ""}) == "secret does not exist at provider using spec.dataFrom[2]");
+    BOOST_TEST(ctl::missing_provider_secret_message({false, 1, "db"}) ==
+               "secret does not exist at provider using spec.dataFrom[1] (key=db)");
+}
+
+BOOST_AUTO_TEST_CASE(events_are_core_v1_events_of_the_external_secrets_component) {
+    ctl::involved_object o{"external-secrets.io/v1", "ExternalSecret", "apps", "db", "uid-1", "42"};
+    ctl::event_recorder_options options;
+    options.instance = "esx-controller-0";
+    auto e = ctl::detail::event_body(o, ctl::event_type::warning, "UpdateFailed", "boom", "db.1a", "apps",
+                                     "2026-01-01T00:00:00Z", options);
+    BOOST_TEST(e.at("metadata").at("name") == "db.1a");
+    BOOST_TEST(e.at("metadata").at("namespace") == "apps");
+    BOOST_TEST(e.at("involvedObject").at("uid") == "uid-1");
+    BOOST_TEST(e.at("involvedObject").at("resourceVersion") == "42");
+    BOOST_TEST(e.at("type") == "Warning");
+    BOOST_TEST(e.at("reason") == "UpdateFailed");
+    BOOST_TEST(e.at("count") == 1);
+    BOOST_TEST(e.at("source").at("component") == "external-secrets");
+    BOOST_TEST(e.at("source").at("host") == "esx-controller-0");
+    BOOST_TEST(e.at("firstTimestamp") == "2026-01-01T00:00:00Z");
+    BOOST_TEST(ctl::detail::rfc3339_seconds(std::chrono::system_clock::from_time_t(1767225600) + 59999ms) ==
+               "2026-01-01T00:00:59Z");
+}
+
+BOOST_AUTO_TEST_CASE(the_finalizer_patch_keeps_other_finalizers_and_is_conditional) {
+    esx::spec::object_meta m;
+    m.resource_version = "17";
+    m.finalizers = {"other.example/keep"};
+    BOOST_TEST(!ctl::has_finalizer(m, ctl::external_secret_finalizer));
+    auto add = ctl::finalizer_patch(m, ctl::external_secret_finalizer, true);
+    BOOST_TEST(boost::json::serialize(add) ==
+               R"({"metadata":{"finalizers":["other.example/keep","externalsecrets.external-secrets.io/externalsecret-cleanup"],"resourceVersion":"17"}})");
+    m.finalizers.emplace_back(ctl::external_secret_finalizer);
+    BOOST_TEST(ctl::has_finalizer(m, ctl::external_secret_finalizer));
+    auto remove = ctl::finalizer_patch(m, ctl::external_secret_finalizer, false);
+    BOOST_TEST(boost::json::serialize(remove) == R"({"metadata":{"finalizers":["other.example/keep"],"resourceVersion":"17"}})");
+}
+
+BOOST_AUTO_TEST_CASE(control_and_intactness_are_read_from_the_secret) {
+    auto secret = boost::json::parse(R"({"metadata":{"name":"t","namespace":"apps",
+        "ownerReferences":[{"apiVersion":"v1","kind":"ConfigMap","name":"x","uid":"u-other"},
+                           {"apiVersion":"external-secrets.io/v1","kind":"ExternalSecret","name":"es","uid":"u-es","controller":true}],
+        "labels":{"reconcile.external-secrets.io/managed":"true"},
+        "annotations":{"reconcile.external-secrets.io/data-hash":"HASH"}},
+        "data":{"k":"dg=="}})").as_object();
+    BOOST_TEST(ctl::controlled_by(secret, "u-es"));
+    BOOST_TEST(!ctl::controlled_by(secret, "u-other"));  // an owner, not the controller
+    esx::transform::secret_map data;
+    data.emplace("k", esx::secret_bytes("v"));
+    BOOST_TEST(!ctl::detail::target_intact(secret));  // the annotation is not the data's hash
+    secret["metadata"].as_object()["annotations"].as_object()["reconcile.external-secrets.io/data-hash"] =
+        esx::transform::data_hash(data);
+    BOOST_TEST(ctl::detail::target_intact(secret));
+    secret["metadata"].as_object()["labels"].as_object().erase("reconcile.external-secrets.io/managed");
+    BOOST_TEST(!ctl::detail::target_intact(secret));  // not managed
+}
+
+BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE_END()
