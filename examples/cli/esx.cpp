@@ -6,7 +6,7 @@
 //   esx validate -f FILE...           every admission rule, offline
 //   esx http URL                      one GET through esx's transport
 //
-// The README's main job (./scripts/demo) runs the provider documentation's flow with it against
+// scripts/demo-cli runs the provider documentation's flow with it against
 // the mocks.
 #include "args.hpp"
 #include "commands.hpp"

@@ -67,6 +67,14 @@ void api_state::register_builtins() {
     gvs["apiextensions.k8s.io/v1"].back().generation = true;
     add("coordination.k8s.io", "v1", "leases", "lease", "Lease", true, {});
     add("events.k8s.io", "v1", "events", "event", "Event", true, {"ev"});
+    // Stored only, so a controller's deploy/ (RBAC objects, its Deployment) applies and reads
+    // back; authorisation still comes from the seed's rules, and no Deployment runs a pod.
+    add("apps", "v1", "deployments", "deployment", "Deployment", true, {"deploy"}, true);
+    gvs["apps/v1"].back().generation = true;
+    add("rbac.authorization.k8s.io", "v1", "clusterroles", "clusterrole", "ClusterRole", false, {});
+    add("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "clusterrolebinding", "ClusterRoleBinding", false, {});
+    add("rbac.authorization.k8s.io", "v1", "roles", "role", "Role", true, {});
+    add("rbac.authorization.k8s.io", "v1", "rolebindings", "rolebinding", "RoleBinding", true, {});
     add("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "selfsubjectaccessreview",
         "SelfSubjectAccessReview", false, {});
     add("authentication.k8s.io", "v1", "selfsubjectreviews", "selfsubjectreview", "SelfSubjectReview", false, {});

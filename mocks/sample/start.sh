@@ -1,6 +1,6 @@
 # Starts the sample Azure tenant and Kubernetes cluster as the standalone mock binaries, shaped
 # like the Azure Key Vault provider documentation (mocks/sample/seed/*.json, examples/seed/), for
-# scripts/demo and tests/cli. Sourced, not run:
+# scripts/demo, scripts/demo-cli and tests/cli. Sourced, not run:
 #
 #   . mocks/sample/start.sh MOCK_AZURE_BIN MOCK_KUBE_BIN WORK_DIR
 #
@@ -32,10 +32,12 @@ sample_field() { /usr/bin/python3 -c 'import json,sys; print(json.loads(sys.argv
 
 # Each mock prints one JSON line once it serves; read through a pipe (process substitution, as
 # bash runs only one coproc at a time).
-exec {SAMPLE_KUBE_FD}< <(exec "$SAMPLE_KUBE_BIN" --seed "$SAMPLE_DIR/seed/kube.json" --tls-dir "$SAMPLE_WORK/kube")
+# SAMPLE_KUBE_SEED, when set, names another cluster seed (tests/cli/deploy_rbac.sh adds a user).
+exec {SAMPLE_KUBE_FD}< <(exec "$SAMPLE_KUBE_BIN" --seed "${SAMPLE_KUBE_SEED:-$SAMPLE_DIR/seed/kube.json}" --tls-dir "$SAMPLE_WORK/kube")
 SAMPLE_KUBE_PID=$!
 read -r SAMPLE_KUBE_LINE <&"$SAMPLE_KUBE_FD" || { echo "esx-mock-kube did not start" >&2; return 1; }
-exec {SAMPLE_AZURE_FD}< <(exec "$SAMPLE_AZURE_BIN" --seed "$SAMPLE_DIR/seed/azure.json" --tls-dir "$SAMPLE_WORK/azure")
+# SAMPLE_AZURE_SEED, when set, names another tenant seed (scripts/demo adds a vault admin).
+exec {SAMPLE_AZURE_FD}< <(exec "$SAMPLE_AZURE_BIN" --seed "${SAMPLE_AZURE_SEED:-$SAMPLE_DIR/seed/azure.json}" --tls-dir "$SAMPLE_WORK/azure")
 SAMPLE_AZURE_PID=$!
 read -r SAMPLE_AZURE_LINE <&"$SAMPLE_AZURE_FD" || { echo "esx-mock-azure did not start" >&2; return 1; }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The provider documentation's flow with each auth type, as scripts/demo runs it: the
+# The provider documentation's flow with each auth type, as scripts/demo-cli runs it: the
 # documentation's manifests (examples/seed/) applied with kubectl, `esx sync -f
 # external-secret.yaml` with the stores, credentials and ServiceAccounts read from the cluster,
 # and the Secret read back with kubectl: values, the key's JWK, the certificate's DER, the
@@ -28,7 +28,7 @@ declare -A value=([service-principal]="Hello from my-keyvault-name (sample value
                   [workload-identity-mounted]="Hello from xx-xxxx-xx (sample value)")
 declare -A kty=([service-principal]=RSA [managed-identity]=RSA [workload-identity]=EC [workload-identity-mounted]=EC)
 
-sync_seed() { # NS: the documentation's ExternalSecret in NS, as scripts/demo runs it
+sync_seed() { # NS: the documentation's ExternalSecret in NS, as scripts/demo-cli runs it
     case $1 in
     managed-identity) run_esx sync -f "$ES_FILE" -n "$1" --allow-controller-identity "${ESX_LOOPBACK[@]}" ;;
     workload-identity-mounted)
