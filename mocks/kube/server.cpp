@@ -281,6 +281,12 @@ std::uint64_t server::resource_version() const {
     return impl_->st.rv;
 }
 
+std::uint64_t server::wait_for_change(std::uint64_t since, std::chrono::milliseconds max) const {
+    std::unique_lock lock(impl_->st.m);
+    impl_->st.changed.wait_for(lock, max, [&] { return impl_->st.rv > since; });
+    return impl_->st.rv;
+}
+
 void server::stop() { impl_->stop(); }
 
 }  // namespace esx::mocks::kube

@@ -110,6 +110,9 @@ public:
     void drop_watches();
     // The current (global) resourceVersion.
     std::uint64_t resource_version() const;
+    /// Blocks until the resourceVersion passes `since` (any write) or `max` elapsed; returns the
+    /// version then. Tests wait on this instead of sleeping between polls.
+    std::uint64_t wait_for_change(std::uint64_t since, std::chrono::milliseconds max) const;
 
     // Stops both listeners, closes every connection and joins the thread. Idempotent.
     void stop();

@@ -24,6 +24,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -94,6 +95,7 @@ inline bool list_has(std::vector<std::string> const& l, std::string const& v) {
 
 struct api_state {
     mutable std::mutex m;
+    std::condition_variable changed;  // signalled on every new resourceVersion (tests wait on it)
     std::map<std::string, std::vector<resource_info>> gvs;  // group-version -> resources
     std::vector<std::string> group_order;                     // groups as first registered ("" first)
     std::map<std::string, json::object> objects;              // storage/ns/name -> object
@@ -156,7 +158,10 @@ struct api_state {
     // resource (conversion strategy None); events.k8s.io events rename their fields.
     static json::object served(resource_info const& ri, json::object o);
     resource_info const* info_for_storage(std::string const& storage) const;
-    std::uint64_t next_rv() { return ++rv; }
+    std::uint64_t next_rv() {
+        changed.notify_all();
+        return ++rv;
+    }
     // Stores `obj` under a new resourceVersion and records the change (ADDED or MODIFIED).
     void put_object(resource_info const& ri, std::string const& ns, std::string const& name, json::object obj,
                     bool created);

@@ -472,12 +472,15 @@ struct e2e_world {
     std::unique_ptr<esx::kube::client<>> client;
 };
 
-/// Polls `condition` (each poll a few requests to the mocks) until it holds: at most `polls`
-/// times, 25 ms apart. The bound is on polls, not on time: a slow machine fails no test.
-bool eventually(std::function<bool()> const& condition, int polls = 800) {
+/// Checks `condition` (a few requests to the mock cluster) each time the cluster changes, until
+/// it holds: at most `polls` checks. Between checks it waits for the next write to the mock
+/// (its resourceVersion), at most 25 ms, so it wakes on the change it waits for rather than
+/// sleeping. The bound is on checks, not on time: a slow machine fails no test.
+bool eventually(esx::mocks::kube::server const& kube, std::function<bool()> const& condition, int polls = 800) {
     for (int i = 0; i < polls; ++i) {
+        auto const seen = kube.resource_version();
         if (condition()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(25));
+        kube.wait_for_change(seen, std::chrono::milliseconds(25));
     }
     return condition();
 }
@@ -537,8 +540,8 @@ BOOST_AUTO_TEST_CASE(external_secrets_created_updated_and_deleted_end_to_end) {
     w.create(res::external_secrets, "apps", e2e_world::es_json("db", "kv", "e2e-one"));
     running_controller c(w);
 
-    BOOST_TEST_REQUIRE(eventually([&] { return w.secret_value("apps", "db", "value") == std::optional<std::string>("bar"); }));
-    BOOST_TEST_REQUIRE(eventually([&] { return w.ready(res::external_secrets, "apps", "db").first == "True"; }));
+    BOOST_TEST_REQUIRE(eventually(w.kube, [&] { return w.secret_value("apps", "db", "value") == std::optional<std::string>("bar"); }));
+    BOOST_TEST_REQUIRE(eventually(w.kube, [&] { return w.ready(res::external_secrets, "apps", "db").first == "True"; }));
     BOOST_TEST(w.ready(res::external_secrets, "apps", "db").second == "SecretSynced");
     BOOST_TEST(w.ready(res::secret_stores, "apps", "kv").first == "True");
     // As a user checks it.
@@ -552,19 +555,19 @@ BOOST_AUTO_TEST_CASE(external_secrets_created_updated_and_deleted_end_to_end) {
 
     // Created after the start: synced too.
     w.create(res::external_secrets, "apps", e2e_world::es_json("late", "kv", "shared-7"));
-    BOOST_TEST_REQUIRE(eventually([&] { return w.secret_value("apps", "late", "value") == std::optional<std::string>("shared-value-7"); }));
+    BOOST_TEST_REQUIRE(eventually(w.kube, [&] { return w.secret_value("apps", "late", "value") == std::optional<std::string>("shared-value-7"); }));
 
     // The spec changes: the Secret follows.
     w.merge_patch(res::external_secrets, "apps", "db", R"({"spec":{"data":[{"secretKey":"value","remoteRef":{"key":"shared-3"}}]}})");
-    BOOST_TEST_REQUIRE(eventually([&] { return w.secret_value("apps", "db", "value") == std::optional<std::string>("shared-value-3"); }));
+    BOOST_TEST_REQUIRE(eventually(w.kube, [&] { return w.secret_value("apps", "db", "value") == std::optional<std::string>("shared-value-3"); }));
 
     // Someone deletes the Secret: it comes back (the managed-Secret watch).
     w.remove(res::secrets, "apps", "late");
-    BOOST_TEST_REQUIRE(eventually([&] { return w.secret_value("apps", "late", "value") == std::optional<std::string>("shared-value-7"); }));
+    BOOST_TEST_REQUIRE(eventually(w.kube, [&] { return w.secret_value("apps", "late", "value") == std::optional<std::string>("shared-value-7"); }));
 
     // The ExternalSecret goes: its Secret (creationPolicy Owner) goes with it.
     w.remove(res::external_secrets, "apps", "db");
-    BOOST_TEST_REQUIRE(eventually([&] { return !w.get(res::secrets, "apps", "db"); }));
+    BOOST_TEST_REQUIRE(eventually(w.kube, [&] { return !w.get(res::secrets, "apps", "db"); }));
     c.stop();
     BOOST_TEST(c.ctl.caches_synced());
     BOOST_TEST(c.ctl.external_secrets().size() == 1u);
@@ -577,14 +580,14 @@ BOOST_AUTO_TEST_CASE(a_store_that_is_not_ready_holds_its_external_secrets_until_
     w.create(res::external_secrets, "apps", e2e_world::es_json("waits", "late-kv", "e2e-one"));
     running_controller c(w);
 
-    BOOST_TEST_REQUIRE(eventually([&] { return w.ready(res::secret_stores, "apps", "late-kv").first == "False"; }));
+    BOOST_TEST_REQUIRE(eventually(w.kube, [&] { return w.ready(res::secret_stores, "apps", "late-kv").first == "False"; }));
     BOOST_TEST(!w.get(res::secrets, "apps", "waits"));
     BOOST_TEST(w.vault_reads() == 0u);  // nobody hammers Azure for a store that cannot work
 
     // The credentials appear: the store validates (its retry), then its ExternalSecret syncs.
     w.create(res::secrets, "apps", R"({"apiVersion":"v1","kind":"Secret","metadata":{"name":"late-creds","namespace":"apps"},
         "stringData":{"ClientID":"sp-reader","ClientSecret":"sp-reader-secret"}})");
-    BOOST_TEST_REQUIRE(eventually([&] { return w.secret_value("apps", "waits", "value") == std::optional<std::string>("bar"); }));
+    BOOST_TEST_REQUIRE(eventually(w.kube, [&] { return w.secret_value("apps", "waits", "value") == std::optional<std::string>("bar"); }));
     BOOST_TEST(w.ready(res::secret_stores, "apps", "late-kv").first == "True");
     c.stop();
     BOOST_TEST(c.ctl.triggers().counts().gated >= 1u);
@@ -595,12 +598,12 @@ BOOST_AUTO_TEST_CASE(dropped_watch_streams_resume_and_miss_nothing) {
     e2e_world w;
     w.create(res::secret_stores, "apps", w.store_yaml("kv"));
     running_controller c(w);
-    BOOST_TEST_REQUIRE(eventually([&] { return w.ready(res::secret_stores, "apps", "kv").first == "True"; }));
+    BOOST_TEST_REQUIRE(eventually(w.kube, [&] { return w.ready(res::secret_stores, "apps", "kv").first == "True"; }));
     for (int round = 0; round < 3; ++round) {
         w.kube.drop_watches();
         std::string const name = "after-drop-" + std::to_string(round);
         w.create(res::external_secrets, "apps", e2e_world::es_json(name, "kv", "shared-" + std::to_string(round)));
-        BOOST_TEST_REQUIRE(eventually([&] {
+        BOOST_TEST_REQUIRE(eventually(w.kube, [&] {
             return w.secret_value("apps", name, "value") == std::optional<std::string>("shared-value-" + std::to_string(round));
         }));
     }
@@ -613,7 +616,7 @@ BOOST_AUTO_TEST_CASE(azure_faults_leave_existing_secrets_untouched_and_the_sync_
     w.create(res::secret_stores, "apps", w.store_yaml("kv"));
     w.create(res::external_secrets, "apps", e2e_world::es_json("steady", "kv", "e2e-one"));
     running_controller c(w);
-    BOOST_TEST_REQUIRE(eventually([&] { return w.secret_value("apps", "steady", "value") == std::optional<std::string>("bar"); }));
+    BOOST_TEST_REQUIRE(eventually(w.kube, [&] { return w.secret_value("apps", "steady", "value") == std::optional<std::string>("bar"); }));
     auto const before = w.get(res::secrets, "apps", "steady");
     BOOST_TEST_REQUIRE(before.has_value());
     auto const version_before = before->at("metadata").at("resourceVersion");
@@ -622,7 +625,7 @@ BOOST_AUTO_TEST_CASE(azure_faults_leave_existing_secrets_untouched_and_the_sync_
     w.azure.add_fault(R"({"target":"vault","kind":"status","status":429,"retry_after":1,"count":-1})");
     w.azure.add_fault(R"({"kind":"aad_outage"})");
     w.merge_patch(res::external_secrets, "apps", "steady", R"({"metadata":{"annotations":{"force-sync":"1"}}})");
-    BOOST_TEST_REQUIRE(eventually([&] { return w.ready(res::external_secrets, "apps", "steady").first == "False"; }));
+    BOOST_TEST_REQUIRE(eventually(w.kube, [&] { return w.ready(res::external_secrets, "apps", "steady").first == "False"; }));
     auto const during = w.get(res::secrets, "apps", "steady");
     BOOST_TEST_REQUIRE(during.has_value());
     BOOST_TEST(during->at("metadata").at("resourceVersion") == version_before);  // not written
@@ -630,7 +633,7 @@ BOOST_AUTO_TEST_CASE(azure_faults_leave_existing_secrets_untouched_and_the_sync_
 
     // The faults clear: the retry (1 s, 2 s, ... backoff) syncs again.
     w.azure.clear_faults();
-    BOOST_TEST_REQUIRE(eventually([&] { return w.ready(res::external_secrets, "apps", "steady").first == "True"; }));
+    BOOST_TEST_REQUIRE(eventually(w.kube, [&] { return w.ready(res::external_secrets, "apps", "steady").first == "True"; }));
     BOOST_TEST((w.secret_value("apps", "steady", "value") == std::optional<std::string>("bar")));
     c.stop();
 }
@@ -644,11 +647,11 @@ BOOST_AUTO_TEST_CASE(a_run_of_many_external_secrets_converges_with_one_write_eac
     w.kube.reset_log();
     w.azure.reset_log();
     running_controller c(w);
-    BOOST_TEST_REQUIRE(eventually([&] {
+    BOOST_TEST_REQUIRE(eventually(w.kube, [&] {
         auto page = w.run(w.client->list(res::secrets, "apps", esx::kube::list_options{.label_selector = "reconcile.external-secrets.io/managed=true"}));
         return page && page->items.size() == static_cast<std::size_t>(n);
     }));
-    BOOST_TEST_REQUIRE(eventually([&] { return w.ready(res::external_secrets, "apps", "many-" + std::to_string(n - 1)).first == "True"; }));
+    BOOST_TEST_REQUIRE(eventually(w.kube, [&] { return w.ready(res::external_secrets, "apps", "many-" + std::to_string(n - 1)).first == "True"; }));
     for (int i = 0; i < n; i += 37)
         BOOST_TEST((w.secret_value("apps", "many-" + std::to_string(i), "value") ==
                     std::optional<std::string>("shared-value-" + std::to_string(i % 100))));
@@ -701,7 +704,7 @@ BOOST_AUTO_TEST_CASE(killed_with_sigkill_mid_run_and_restarted_it_converges_with
     };
 
     pid_t first = spawn();
-    BOOST_TEST_REQUIRE(eventually([&] { return w.managed_secrets() >= n / 4; }, 2400));
+    BOOST_TEST_REQUIRE(eventually(w.kube, [&] { return w.managed_secrets() >= n / 4; }, 2400));
     ::kill(first, SIGKILL);
     int status = 0;
     ::waitpid(first, &status, 0);
@@ -710,8 +713,8 @@ BOOST_AUTO_TEST_CASE(killed_with_sigkill_mid_run_and_restarted_it_converges_with
     BOOST_TEST_MESSAGE("killed with " << at_kill << " of " << n << " Secrets written");
 
     pid_t second = spawn();
-    BOOST_TEST_REQUIRE(eventually([&] { return w.managed_secrets() == n; }, 1200));
-    BOOST_TEST_REQUIRE(eventually([&] {
+    BOOST_TEST_REQUIRE(eventually(w.kube, [&] { return w.managed_secrets() == n; }, 1200));
+    BOOST_TEST_REQUIRE(eventually(w.kube, [&] {
         auto page = w.run(w.client->list(res::external_secrets, "apps"));
         if (!page) return false;
         for (auto const& es : page->items) {
