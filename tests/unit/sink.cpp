@@ -55,7 +55,7 @@ std::string read_text(fs::path const& p) {
     return {std::istreambuf_iterator<char>(in), {}};
 }
 
-std::string text(secret_bytes const& b) { return std::string(b.reveal()); }
+std::string sink_text(secret_bytes const& b) { return std::string(b.reveal()); }
 
 sink::apply_options const real{};
 sink::apply_options const dry{.dry_run = true};
@@ -79,7 +79,7 @@ BOOST_AUTO_TEST_CASE(owner_creates_with_owner_reference_managed_label_hash_and_c
     auto s = m.find("team-a", "db");
     BOOST_TEST_REQUIRE(s.has_value());
     BOOST_TEST(s->type == "Opaque");
-    BOOST_TEST(text(s->data.at("password")) == value_never_printed);
+    BOOST_TEST(sink_text(s->data.at("password")) == value_never_printed);
     BOOST_TEST(s->labels.at("reconcile.external-secrets.io/managed") == "true");
     BOOST_TEST(s->labels.at("reconcile.external-secrets.io/created-by") ==
                esx::transform::created_by_label("team-a", "db-es"));
@@ -143,8 +143,8 @@ BOOST_AUTO_TEST_CASE(merge_and_create_or_merge_keep_existing_keys) {
         auto out = m.apply_now(make_target({{"ours", "new"}}, policy), real);
         BOOST_TEST(out->action == sink::action::updated);
         auto s = m.find("team-a", "db");
-        BOOST_TEST(text(s->data.at("theirs")) == "keep");
-        BOOST_TEST(text(s->data.at("ours")) == "new");
+        BOOST_TEST(sink_text(s->data.at("theirs")) == "keep");
+        BOOST_TEST(sink_text(s->data.at("ours")) == "new");
         BOOST_TEST(s->labels.at("app") == "web");
         BOOST_TEST(s->owner_references.empty());
         BOOST_TEST(!s->labels.contains("reconcile.external-secrets.io/created-by"));
@@ -251,7 +251,7 @@ BOOST_AUTO_TEST_CASE(an_immutable_target_keeps_the_data_it_was_created_with) {
     BOOST_TEST_REQUIRE(out.has_value());
     BOOST_TEST(out->action == sink::action::unchanged);
     BOOST_TEST(out->note.find("immutable") != std::string::npos);
-    BOOST_TEST(text(m.find("team-a", "db")->data.at("k")) == "first");
+    BOOST_TEST(sink_text(m.find("team-a", "db")->data.at("k")) == "first");
 }
 
 BOOST_AUTO_TEST_CASE(an_immutable_secret_whose_data_would_change_fails_and_stays_as_it_was) {
@@ -290,7 +290,7 @@ BOOST_AUTO_TEST_CASE(a_dry_run_reports_and_writes_nothing) {
     m.apply_now(make_target({{"k", "v"}}), real);
     auto changed = m.apply_now(make_target({{"k", "w"}}), dry);
     BOOST_TEST(changed->action == sink::action::updated);
-    BOOST_TEST(text(m.find("team-a", "db")->data.at("k")) == "v");
+    BOOST_TEST(sink_text(m.find("team-a", "db")->data.at("k")) == "v");
     auto t = make_target({});
     t.deletion = deletion_policy::delete_;
     BOOST_TEST(m.remove_now(t, dry)->action == sink::action::deleted);

@@ -23,12 +23,12 @@ using esx::secret_bytes;
 using esx::spec::conversion_strategy;
 using esx::spec::decoding_strategy;
 
-std::string text(secret_bytes const& s) { return std::string(s.reveal()); }
+std::string transform_text(secret_bytes const& s) { return std::string(s.reveal()); }
 
 std::string prop(std::string_view json, std::string_view path) {
     auto r = tx::get_property(json, path, "test-secret");
     BOOST_REQUIRE_MESSAGE(r, path << ": " << (r ? "" : r.error().what()));
-    return text(*r);
+    return transform_text(*r);
 }
 
 std::string prop_error(std::string_view json, std::string_view path) {
@@ -46,7 +46,7 @@ tx::secret_map map_of(std::initializer_list<std::pair<char const*, char const*>>
 /// The map's keys and values as `k=v;` for compact comparisons.
 std::string dump(tx::secret_map const& m) {
     std::string out;
-    for (auto const& [k, v] : m) out += k + "=" + text(v) + ";";
+    for (auto const& [k, v] : m) out += k + "=" + transform_text(v) + ";";
     return out;
 }
 
@@ -159,7 +159,7 @@ BOOST_AUTO_TEST_SUITE(decoding)
 std::string decode_ok(decoding_strategy s, std::string_view in) {
     auto r = tx::decode(s, secret_bytes(in));
     BOOST_REQUIRE_MESSAGE(r, in << ": " << (r ? "" : r.error().what()));
-    return text(*r);
+    return transform_text(*r);
 }
 
 std::string decode_error(decoding_strategy s, std::string_view in) {
@@ -323,9 +323,9 @@ BOOST_AUTO_TEST_CASE(go_decoding_of_strings) {
     // Invalid UTF-8 and lone surrogates become U+FFFD, as Go's json.Unmarshal does.
     auto r = tx::extract_json_object(secret_bytes("{\"a\":\"x\xffy\",\"b\":\"\\ud800z\",\"c\":\"\\ud83d\\ude00\"}"));
     BOOST_REQUIRE(r);
-    BOOST_TEST(text(r->at("a")) == "x\xEF\xBF\xBDy");
-    BOOST_TEST(text(r->at("b")) == "\xEF\xBF\xBDz");
-    BOOST_TEST(text(r->at("c")) == "\xF0\x9F\x98\x80");
+    BOOST_TEST(transform_text(r->at("a")) == "x\xEF\xBF\xBDy");
+    BOOST_TEST(transform_text(r->at("b")) == "\xEF\xBF\xBDz");
+    BOOST_TEST(transform_text(r->at("c")) == "\xF0\x9F\x98\x80");
 }
 
 BOOST_AUTO_TEST_CASE(go_error_texts) {
@@ -508,7 +508,7 @@ BOOST_AUTO_TEST_CASE(merge_values_as_go_writes_them) {
     json.into = "all";
     auto r = tx::apply_rewrites({merge(json)}, in);
     BOOST_REQUIRE(r);
-    BOOST_TEST(text(r->at("all")) == R"({"e":1e+21,"f":1.5,"n":null,"o":{"a":"<b>","z":1},"t":false})");
+    BOOST_TEST(transform_text(r->at("all")) == R"({"e":1e+21,"f":1.5,"n":null,"o":{"a":"<b>","z":1},"t":false})");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -580,7 +580,7 @@ constexpr std::string_view bundle_json =
 std::string fetch(std::string_view bundle, bool sdk, std::string_view property) {
     auto r = tx::fetch_metadata(json_object_of(bundle), sdk, property);
     BOOST_REQUIRE_MESSAGE(r, property << ": " << (r ? "" : r.error().what()));
-    return text(*r);
+    return transform_text(*r);
 }
 
 BOOST_AUTO_TEST_CASE(eso_get_secret_fetch_cases) {
@@ -676,7 +676,7 @@ std::string jwk_text(std::string_view key, bool sdk) {
     auto b = json_object_of(std::string("{\"key\":") + std::string(key) + ",\"attributes\":{\"enabled\":true}}");
     auto r = tx::jwk_json(b, sdk);
     BOOST_REQUIRE_MESSAGE(r, (r ? "" : r.error().what()));
-    return text(*r);
+    return transform_text(*r);
 }
 
 BOOST_AUTO_TEST_CASE(legacy_order_is_eso_default) {
@@ -686,7 +686,7 @@ BOOST_AUTO_TEST_CASE(legacy_order_is_eso_default) {
     auto b = json_object_of(std::string("{\"key\":") + std::string(jwk_pub_rsa) + "}");
     auto decoded = esx::object::key::decode(b);
     BOOST_REQUIRE(decoded);
-    BOOST_TEST(text(*decoded) == jwk_pub_rsa);
+    BOOST_TEST(transform_text(*decoded) == jwk_pub_rsa);
 }
 
 BOOST_AUTO_TEST_CASE(new_sdk_order_is_alphabetical) {

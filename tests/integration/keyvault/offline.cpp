@@ -18,11 +18,11 @@ using esx::cloud;
 namespace kv = esx::keyvault;
 namespace obj = esx::object;
 
-char const* no_env(char const*) { return nullptr; }
+char const* offline_no_env(char const*) { return nullptr; }
 
-esx::cloud mock_cloud() {
+esx::cloud offline_cloud() {
     esx::custom_cloud_config custom{"https://127.0.0.1:4443/", std::nullopt, std::string("vault.esx.test"), std::nullopt};
-    return esx::cloud_for("AzureStackCloud", custom, &no_env).value();
+    return esx::cloud_for("AzureStackCloud", custom, &offline_no_env).value();
 }
 
 // A near-miss kind whose prefix is shadowed by `key/`.
@@ -59,35 +59,35 @@ BOOST_AUTO_TEST_SUITE(esx)
 BOOST_AUTO_TEST_SUITE(cloud_selection)
 
 BOOST_AUTO_TEST_CASE(named_clouds_have_their_authority_suffix_and_resource) {
-    auto pub = esx::cloud_for("PublicCloud", std::nullopt, &no_env).value();
+    auto pub = esx::cloud_for("PublicCloud", std::nullopt, &offline_no_env).value();
     BOOST_TEST(pub.authority_host == "https://login.microsoftonline.com/");
     BOOST_TEST(pub.vault_suffix == "vault.azure.net");
     BOOST_TEST(pub.vault_resource == "https://vault.azure.net");
-    BOOST_TEST(esx::cloud_for("", std::nullopt, &no_env).value().name == "PublicCloud");
-    auto gov = esx::cloud_for("USGovernmentCloud", std::nullopt, &no_env).value();
+    BOOST_TEST(esx::cloud_for("", std::nullopt, &offline_no_env).value().name == "PublicCloud");
+    auto gov = esx::cloud_for("USGovernmentCloud", std::nullopt, &offline_no_env).value();
     BOOST_TEST(gov.vault_suffix == "vault.usgovcloudapi.net");
     BOOST_TEST(gov.authority_host == "https://login.microsoftonline.us/");
-    auto cn = esx::cloud_for("ChinaCloud", std::nullopt, &no_env).value();
+    auto cn = esx::cloud_for("ChinaCloud", std::nullopt, &offline_no_env).value();
     BOOST_TEST(cn.vault_suffix == "vault.azure.cn");
     BOOST_TEST(cn.authority_host == "https://login.chinacloudapi.cn/");
 }
 
 BOOST_AUTO_TEST_CASE(german_cloud_is_refused_with_the_reason) {
-    auto r = esx::cloud_for("GermanCloud", std::nullopt, &no_env);
+    auto r = esx::cloud_for("GermanCloud", std::nullopt, &offline_no_env);
     BOOST_REQUIRE(!r);
     BOOST_TEST(r.error().what().find("spec.provider.azurekv.environmentType") != std::string::npos);
     BOOST_TEST(r.error().what().find("discontinued") != std::string::npos);
     BOOST_TEST((r.error() == esx::condition::invalid_input));
-    BOOST_TEST(!esx::cloud_for("MarsCloud", std::nullopt, &no_env));
+    BOOST_TEST(!esx::cloud_for("MarsCloud", std::nullopt, &offline_no_env));
 }
 
 BOOST_AUTO_TEST_CASE(azure_stack_needs_the_endpoint_and_a_vault_suffix) {
-    BOOST_TEST(!esx::cloud_for("AzureStackCloud", std::nullopt, &no_env));
+    BOOST_TEST(!esx::cloud_for("AzureStackCloud", std::nullopt, &offline_no_env));
     esx::custom_cloud_config no_suffix{"https://adfs.local/adfs", std::nullopt, std::nullopt, std::nullopt};
-    auto r = esx::cloud_for("AzureStackCloud", no_suffix, &no_env);
+    auto r = esx::cloud_for("AzureStackCloud", no_suffix, &offline_no_env);
     BOOST_REQUIRE(!r);
     BOOST_TEST(r.error().what().find("keyVaultDNSSuffix") != std::string::npos);
-    auto c = mock_cloud();
+    auto c = offline_cloud();
     BOOST_TEST(c.authority_host == "https://127.0.0.1:4443/");
     BOOST_TEST(c.vault_suffix == "vault.esx.test");
     BOOST_TEST(c.vault_resource == "https://vault.esx.test");
@@ -114,7 +114,7 @@ BOOST_AUTO_TEST_CASE(vault_hosts_must_end_with_dot_suffix) {
 }
 
 BOOST_AUTO_TEST_CASE(vault_urls_are_checked_against_the_cloud) {
-    auto c = mock_cloud();
+    auto c = offline_cloud();
     auto ok = kv::parse_vault_url(c, "https://v1.vault.esx.test:8443/");
     BOOST_REQUIRE(ok);
     BOOST_TEST(ok->origin == "https://v1.vault.esx.test:8443");
@@ -203,12 +203,12 @@ kv::vault_endpoint const v1{"https://v1.vault.esx.test:4443", "v1.vault.esx.test
 BOOST_AUTO_TEST_CASE(resource_and_tenant_are_read) {
     auto c = kv::verify_challenge(
         R"(Bearer authorization="https://127.0.0.1:4443/esx-tenant", resource="https://vault.esx.test:4443")",
-        mock_cloud(), v1);
+        offline_cloud(), v1);
     BOOST_REQUIRE(c);
     BOOST_TEST(c->tenant == "esx-tenant");
     BOOST_TEST(c->scope == "https://vault.esx.test:4443/.default");
     auto s = kv::verify_challenge(R"(Bearer authorization_uri="https://login.test/t2/", scope="https://vault.esx.test/.default")",
-                                  mock_cloud(), v1);
+                                  offline_cloud(), v1);
     BOOST_REQUIRE(s);
     BOOST_TEST(s->scope == "https://vault.esx.test/.default");
     BOOST_TEST(s->tenant == "t2");
@@ -223,7 +223,7 @@ BOOST_AUTO_TEST_CASE(a_resource_that_is_not_the_vaults_is_refused) {
              R"(Bearer authorization="https://login.test/t", resource="http://vault.esx.test")",
              R"(Bearer authorization="https://login.test/t", resource="https://other.vault.esx.test")"}) {
         BOOST_TEST_CONTEXT(header) {
-            auto c = kv::verify_challenge(header, mock_cloud(), v1);
+            auto c = kv::verify_challenge(header, offline_cloud(), v1);
             BOOST_REQUIRE(!c);
             BOOST_TEST((c.error() == kv::error::challenge_refused));
             BOOST_TEST((c.error() == esx::condition::auth_failed));
@@ -236,7 +236,7 @@ BOOST_AUTO_TEST_CASE(malformed_challenges_are_refused) {
     for (char const* header : {"", "Basic realm=\"x\"", "Bearer", "Bearer authorization=\"https://login.test/t\"",
                                "Bearer resource=\"https://vault.esx.test\", authorization=\"https://login.test/a b\""}) {
         BOOST_TEST_CONTEXT(header) {
-            auto c = kv::verify_challenge(header, mock_cloud(), v1);
+            auto c = kv::verify_challenge(header, offline_cloud(), v1);
             BOOST_TEST(!c);
         }
     }

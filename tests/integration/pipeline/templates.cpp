@@ -18,21 +18,21 @@ world& template_world() {
     return w;
 }
 
-std::string es(std::string const& name, std::string const& body, std::string const& meta = "") {
+std::string template_es(std::string const& name, std::string const& body, std::string const& meta = "") {
     return "---\napiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata: {name: " + name +
            ", namespace: apps" + meta + "}\nspec:\n  secretStoreRef: {kind: SecretStore, name: kv}\n" + body;
 }
 
-std::string line(esx::sync_result const& r) {
+std::string template_line(esx::sync_result const& r) {
     std::ostringstream os;
     os << r;
     return os.str();
 }
 
-#define REQUIRE_SYNCED(r) BOOST_REQUIRE_MESSAGE((r).ok(), line(r))
+#define REQUIRE_SYNCED(r) BOOST_REQUIRE_MESSAGE((r).ok(), template_line(r))
 
-struct harness {
-    harness() : w(template_world()), rt(w.options()) {}
+struct template_harness {
+    template_harness() : w(template_world()), rt(w.options()) {}
 
     std::vector<esx::sync_result> sync(std::string const& yaml) {
         esx::pipeline<esx::sink::memory> p(rt, memory, w.manifests(yaml));
@@ -74,8 +74,8 @@ BOOST_AUTO_TEST_SUITE(sync)
 BOOST_AUTO_TEST_SUITE(templates)
 
 BOOST_AUTO_TEST_CASE(docker_config_json) {
-    harness h;
-    auto r = h.sync_one(es("docker", "  target:\n    template:\n      type: kubernetes.io/dockerconfigjson\n      data:\n"
+    template_harness h;
+    auto r = h.sync_one(template_es("docker", "  target:\n    template:\n      type: kubernetes.io/dockerconfigjson\n      data:\n"
                                      "        .dockerconfigjson: '{\"auths\":{\"registry.example\":{\"username\":\"{{ .name }}\","
                                      "\"auth\":\"{{ printf \"%s:%s\" .name .surname | b64enc }}\"}}}'\n" + json_data));
     REQUIRE_SYNCED(r);
@@ -88,8 +88,8 @@ BOOST_AUTO_TEST_CASE(docker_config_json) {
 }
 
 BOOST_AUTO_TEST_CASE(ssh_key) {
-    harness h;
-    auto r = h.sync_one(es("ssh", "  target:\n    template:\n      type: kubernetes.io/ssh-auth\n      data:\n"
+    template_harness h;
+    auto r = h.sync_one(template_es("ssh", "  target:\n    template:\n      type: kubernetes.io/ssh-auth\n      data:\n"
                                   "        ssh-privatekey: \"{{ .mysecret }}\"\n"
                                   "  data:\n  - {secretKey: mysecret, remoteRef: {key: e2e-one}}\n"));
     REQUIRE_SYNCED(r);
@@ -99,8 +99,8 @@ BOOST_AUTO_TEST_CASE(ssh_key) {
 }
 
 BOOST_AUTO_TEST_CASE(labels_annotations_and_finalizers_are_templates) {
-    harness h;
-    auto r = h.sync_one(es("meta",
+    template_harness h;
+    auto r = h.sync_one(template_es("meta",
                            "  target:\n    template:\n      metadata:\n"
                            "        labels: {owner: \"{{ .name }}\", fixed: plain}\n"
                            "        annotations: {note: \"from {{ .surname | upper }}\"}\n"
@@ -120,12 +120,12 @@ BOOST_AUTO_TEST_CASE(labels_annotations_and_finalizers_are_templates) {
 }
 
 BOOST_AUTO_TEST_CASE(merge_policy_keeps_provider_data_replace_drops_it) {
-    harness h;
+    template_harness h;
     auto tpl = [](char const* policy) {
         return std::string("  target:\n    template:\n      mergePolicy: ") + policy +
                "\n      data:\n        full: \"{{ .name }} {{ .surname }}\"\n        name: overridden\n";
     };
-    auto r = h.sync(es("merged", tpl("Merge") + json_data) + es("replaced", tpl("Replace") + json_data));
+    auto r = h.sync(template_es("merged", tpl("Merge") + json_data) + template_es("replaced", tpl("Replace") + json_data));
     REQUIRE_SYNCED(r[0]);
     REQUIRE_SYNCED(r[1]);
     BOOST_TEST(h.keys("merged") == (std::vector<std::string>{"full", "name", "surname"}), boost::test_tools::per_element());
@@ -136,7 +136,7 @@ BOOST_AUTO_TEST_CASE(merge_policy_keeps_provider_data_replace_drops_it) {
 }
 
 BOOST_AUTO_TEST_CASE(template_from_config_maps_secrets_and_literals_in_esos_order) {
-    harness h;
+    template_harness h;
     std::string const sources =
         "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: tpl, namespace: apps}\ndata:\n"
         "  config.yaml: \"user: {{ .name }}\"\n"
@@ -144,7 +144,7 @@ BOOST_AUTO_TEST_CASE(template_from_config_maps_secrets_and_literals_in_esos_orde
         "  lbl: |\n    team: \"{{ .surname }}\"\n"
         "---\napiVersion: v1\nkind: Secret\nmetadata: {name: tpl-secret, namespace: apps}\n"
         "stringData: {secret.txt: \"s={{ .surname }}\"}\n";
-    auto r = h.sync_one(sources + es("from", "  target:\n    template:\n      templateFrom:\n"
+    auto r = h.sync_one(sources + template_es("from", "  target:\n    template:\n      templateFrom:\n"
                                              "      - configMap:\n          name: tpl\n          items:\n"
                                              "          - {key: config.yaml}\n          - {key: pairs, templateAs: KeysAndValues}\n"
                                              "      - configMap: {name: tpl, items: [{key: lbl, templateAs: KeysAndValues}]}\n"
@@ -166,9 +166,9 @@ BOOST_AUTO_TEST_CASE(template_from_config_maps_secrets_and_literals_in_esos_orde
 }
 
 BOOST_AUTO_TEST_CASE(tls_secret_from_a_key_vault_certificate_and_a_jwk_as_pem) {
-    harness h;
+    template_harness h;
     // api-tls is a Key Vault certificate; its backing secret holds the PFX (base64).
-    auto r = h.sync_one(es("tls", "  target:\n    template:\n      type: kubernetes.io/tls\n      data:\n"
+    auto r = h.sync_one(template_es("tls", "  target:\n    template:\n      type: kubernetes.io/tls\n      data:\n"
                                   "        tls.crt: \"{{ .pfx | b64dec | pkcs12cert }}\"\n"
                                   "        tls.key: \"{{ .pfx | b64dec | pkcs12key }}\"\n"
                                   "        pub.pem: \"{{ .jwk | jwkPublicKeyPem }}\"\n"
@@ -185,11 +185,11 @@ BOOST_AUTO_TEST_CASE(tls_secret_from_a_key_vault_certificate_and_a_jwk_as_pem) {
 // The webhook refuses these manifests (esx's reader too); a cluster without the webhook may
 // still hold them, so the pipeline checks again before reading or writing anything.
 BOOST_AUTO_TEST_CASE(privileged_types_are_refused_before_any_write) {
-    harness h;
-    auto set = h.w.manifests(es("bootstrap", "  target:\n    template:\n      type: Opaque\n" + json_data) +
-                             es("sa-token", "  target:\n    template:\n      metadata:\n"
+    template_harness h;
+    auto set = h.w.manifests(template_es("bootstrap", "  target:\n    template:\n      type: Opaque\n" + json_data) +
+                             template_es("sa-token", "  target:\n    template:\n      metadata:\n"
                                             "        annotations: {kubernetes.io/service-account.name: default}\n" + json_data) +
-                             es("sa-token-from", "  target:\n    template:\n      templateFrom:\n      - literal: \"a: b\"\n"
+                             template_es("sa-token-from", "  target:\n    template:\n      templateFrom:\n      - literal: \"a: b\"\n"
                                                  "        target: Annotations\n" + json_data));
     BOOST_REQUIRE_EQUAL(set.external_secrets.size(), 3u);
     set.external_secrets[0].spec.target.template_->type = "bootstrap.kubernetes.io/token";
@@ -211,16 +211,16 @@ BOOST_AUTO_TEST_CASE(privileged_types_are_refused_before_any_write) {
 }
 
 BOOST_AUTO_TEST_CASE(template_errors_name_the_field_and_write_nothing) {
-    harness h;
+    template_harness h;
     auto r = h.sync(
-        es("no-parse", "  target:\n    template:\n      data: {x: \"{{ .name | nosuch }}\"}\n" + json_data) +
-        es("no-key", "  target:\n    template:\n      data: {x: \"{{ .nope }}\"}\n" + json_data) +
-        es("no-cm", "  target:\n    template:\n      templateFrom:\n      - configMap: {name: absent, items: [{key: k}]}\n" +
+        template_es("no-parse", "  target:\n    template:\n      data: {x: \"{{ .name | nosuch }}\"}\n" + json_data) +
+        template_es("no-key", "  target:\n    template:\n      data: {x: \"{{ .nope }}\"}\n" + json_data) +
+        template_es("no-cm", "  target:\n    template:\n      templateFrom:\n      - configMap: {name: absent, items: [{key: k}]}\n" +
                         json_data) +
         "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: partial, namespace: apps}\ndata: {here: x}\n" +
-        es("no-item", "  target:\n    template:\n      templateFrom:\n      - configMap: {name: partial, items: [{key: gone}]}\n" +
+        template_es("no-item", "  target:\n    template:\n      templateFrom:\n      - configMap: {name: partial, items: [{key: gone}]}\n" +
                           json_data) +
-        es("bad-yaml", "  target:\n    template:\n      templateFrom:\n      - literal: \"just text\"\n" + json_data));
+        template_es("bad-yaml", "  target:\n    template:\n      templateFrom:\n      - literal: \"just text\"\n" + json_data));
     BOOST_REQUIRE_EQUAL(r.size(), 5u);
     BOOST_TEST(r[0].error->what() == "spec.target.template.data[x]: unable to parse template at key x: template: x:1:11: "
                                      "function \"nosuch\" not defined");
@@ -234,16 +234,16 @@ BOOST_AUTO_TEST_CASE(template_errors_name_the_field_and_write_nothing) {
                                      "'map[string][]byte': json: cannot unmarshal string into Go value of type "
                                      "map[string]string");
     BOOST_TEST(h.memory->writes() == 0u);
-    for (auto const& x : r) BOOST_TEST(line(x).find("great-") == std::string::npos);  // no value in any message
+    for (auto const& x : r) BOOST_TEST(template_line(x).find("great-") == std::string::npos);  // no value in any message
 }
 
 BOOST_AUTO_TEST_CASE(a_failing_template_leaves_the_previous_secret_as_it_was) {
-    harness h;
-    auto first = h.sync_one(es("kept", "  target:\n    template:\n      data: {x: \"{{ .name }}\"}\n" + json_data));
+    template_harness h;
+    auto first = h.sync_one(template_es("kept", "  target:\n    template:\n      data: {x: \"{{ .name }}\"}\n" + json_data));
     REQUIRE_SYNCED(first);
     auto const before = h.secret("kept");
     auto const writes = h.memory->writes();
-    auto second = h.sync_one(es("kept", "  target:\n    template:\n      data: {x: \"{{ fail \\\"no\\\" }}\"}\n" + json_data));
+    auto second = h.sync_one(template_es("kept", "  target:\n    template:\n      data: {x: \"{{ fail \\\"no\\\" }}\"}\n" + json_data));
     BOOST_REQUIRE(!second.ok());
     BOOST_TEST(second.error->what().ends_with("error calling fail: no"));
     BOOST_TEST(h.memory->writes() == writes);
