@@ -39,7 +39,7 @@ using namespace std::chrono_literals;
 
 std::string const secret_value = "reflector-marker-value-never-kept";
 
-std::string crd(std::string const& plural, std::string const& kind, bool namespaced) {
+std::string reflector_crd(std::string const& plural, std::string const& kind, bool namespaced) {
     return R"({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
      "metadata": {"name": ")" + plural + R"(.external-secrets.io"},
      "spec": {"group": "external-secrets.io", "scope": ")" + (namespaced ? "Namespaced" : "Cluster") + R"(",
@@ -59,12 +59,12 @@ std::string es_json(std::string const& ns, std::string const& name, std::string 
                        {"secretKey": "host", "remoteRef": {"key": "secret/host"}}]}})";
 }
 
-std::string seed() {
+std::string reflector_seed() {
     return R"({"users": [{"name": "admin", "token": "esx-admin-token"}],
   "namespaces": ["default", "team-a", "team-b"],
-  "objects": [)" + crd("externalsecrets", "ExternalSecret", true) + "," +
-           crd("secretstores", "SecretStore", true) + "," + crd("clustersecretstores", "ClusterSecretStore", false) +
-           "," + crd("clusterexternalsecrets", "ClusterExternalSecret", false) + "," + es_json("team-a", "one") +
+  "objects": [)" + reflector_crd("externalsecrets", "ExternalSecret", true) + "," +
+           reflector_crd("secretstores", "SecretStore", true) + "," + reflector_crd("clustersecretstores", "ClusterSecretStore", false) +
+           "," + reflector_crd("clusterexternalsecrets", "ClusterExternalSecret", false) + "," + es_json("team-a", "one") +
            "," + es_json("team-a", "two") + "," + es_json("team-b", "three") + R"(,
     {"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret",
      "metadata": {"name": "synced", "namespace": "team-b"},
@@ -111,24 +111,24 @@ T run_on(net::io_context& io, net::awaitable<T> a) {
     } while (0)
 
 /// The mock, the reflectors' context and client, and the test's own context and client.
-struct cluster {
+struct reflector_cluster {
     mock::server server;
     net::io_context io;        // the reflectors'
     net::io_context admin_io;  // the test's writes
     std::unique_ptr<k8s::client<>> client, admin;
 
-    explicit cluster(std::size_t watch_window = 0, std::chrono::milliseconds bookmarks = 5000ms)
+    explicit reflector_cluster(std::size_t watch_window = 0, std::chrono::milliseconds bookmarks = 5000ms)
         : server(options(watch_window, bookmarks)) {
         auto c = k8s::config::from_kubeconfig({.paths = server.kubeconfig_file().string(), .context = {}, .env = {}});
         BOOST_REQUIRE_MESSAGE(c, (static_cast<bool>(c) ? "" : c.error().what()));
         client = std::make_unique<k8s::client<>>(io.get_executor(), *c);
         admin = std::make_unique<k8s::client<>>(admin_io.get_executor(), *c);
     }
-    ~cluster() { server.stop(); }
+    ~reflector_cluster() { server.stop(); }
 
     static mock::options options(std::size_t watch_window, std::chrono::milliseconds bookmarks) {
         mock::options o;
-        o.seed_json = seed();
+        o.seed_json = reflector_seed();
         o.watch_window = watch_window;
         o.bookmark_interval = bookmarks;
         return o;
@@ -173,7 +173,7 @@ struct reflecting {
     std::vector<std::pair<std::string, change>> seen;
     bool finished = false;
 
-    reflecting(cluster& c, k8s::resource const& r, reflector_options o = {})
+    reflecting(reflector_cluster& c, k8s::resource const& r, reflector_options o = {})
         : reflector(*c.client, r, cache, with_logger(std::move(o), log_lines), clock) {
         reflector.on_change([this](object_key const& k, change ch) { seen.emplace_back(k.str(), ch); });
     }
@@ -186,7 +186,7 @@ struct reflecting {
         return o;
     }
 
-    void start(cluster& c) {
+    void start(reflector_cluster& c) {
         net::co_spawn(c.io, reflector.run(), [this](std::exception_ptr e) {
             BOOST_TEST(!e);
             finished = true;
@@ -194,13 +194,13 @@ struct reflecting {
     }
 
     /// Starts and runs until the first list is in the cache.
-    void start_synced(cluster& c) {
+    void start_synced(reflector_cluster& c) {
         start(c);
         BOOST_REQUIRE(c.run_until([&] { return reflector.synced(); }));
     }
 
     /// stop() ends run() while it waits on the watch stream.
-    void stop(cluster& c) {
+    void stop(reflector_cluster& c) {
         reflector.stop();
         BOOST_TEST(c.run_until([&] { return finished; }, 100));
     }
@@ -226,7 +226,7 @@ BOOST_AUTO_TEST_SUITE(controller)
 BOOST_AUTO_TEST_SUITE(reflector)
 
 BOOST_AUTO_TEST_CASE(the_first_list_fills_the_cache_and_marks_it_synced) {
-    cluster c;
+    reflector_cluster c;
     reflecting<spec::external_secret> r(c, k8s::resources::external_secrets);
     BOOST_TEST(!r.reflector.synced());
     r.start_synced(c);
@@ -258,7 +258,7 @@ BOOST_AUTO_TEST_CASE(the_first_list_fills_the_cache_and_marks_it_synced) {
 }
 
 BOOST_AUTO_TEST_CASE(creates_updates_and_deletes_arrive_as_callbacks) {
-    cluster c;
+    reflector_cluster c;
     reflecting<spec::external_secret> r(c, k8s::resources::external_secrets);
     r.reflector.filter_modifications(spec_or_metadata_changed<spec::external_secret>);
     r.start_synced(c);
@@ -284,7 +284,7 @@ BOOST_AUTO_TEST_CASE(creates_updates_and_deletes_arrive_as_callbacks) {
 }
 
 BOOST_AUTO_TEST_CASE(a_status_only_update_is_filtered_by_the_predicate) {
-    cluster c;
+    reflector_cluster c;
     reflecting<spec::external_secret> r(c, k8s::resources::external_secrets);
     r.reflector.filter_modifications(spec_or_metadata_changed<spec::external_secret>);
     r.start_synced(c);
@@ -333,7 +333,7 @@ BOOST_AUTO_TEST_CASE(a_status_only_update_is_filtered_by_the_predicate) {
 }
 
 BOOST_AUTO_TEST_CASE(a_dropped_watch_resumes_without_a_relist_and_misses_nothing) {
-    cluster c;
+    reflector_cluster c;
     reflector_options o;
     o.namespace_ = "team-a";
     reflecting<spec::external_secret> r(c, k8s::resources::external_secrets, o);
@@ -363,7 +363,7 @@ BOOST_AUTO_TEST_CASE(a_dropped_watch_resumes_without_a_relist_and_misses_nothing
 }
 
 BOOST_AUTO_TEST_CASE(an_expired_version_relists_and_reports_what_vanished_meanwhile) {
-    cluster c(/*watch_window=*/2);
+    reflector_cluster c(/*watch_window=*/2);
     reflecting<spec::external_secret> r(c, k8s::resources::external_secrets);
     r.reflector.filter_modifications(spec_or_metadata_changed<spec::external_secret>);
     r.start_synced(c);
@@ -406,7 +406,7 @@ BOOST_AUTO_TEST_CASE(an_expired_version_relists_and_reports_what_vanished_meanwh
 }
 
 BOOST_AUTO_TEST_CASE(a_namespace_scope_sees_only_its_namespace) {
-    cluster c;
+    reflector_cluster c;
     reflector_options o;
     o.namespace_ = "team-a";
     reflecting<spec::external_secret> r(c, k8s::resources::external_secrets, o);
@@ -425,7 +425,7 @@ BOOST_AUTO_TEST_CASE(a_namespace_scope_sees_only_its_namespace) {
 }
 
 BOOST_AUTO_TEST_CASE(bookmarks_advance_the_version) {
-    cluster c(0, 50ms);
+    reflector_cluster c(0, 50ms);
     reflector_options o;
     o.namespace_ = "team-a";
     reflecting<spec::external_secret> r(c, k8s::resources::external_secrets, o);
@@ -443,7 +443,7 @@ BOOST_AUTO_TEST_CASE(bookmarks_advance_the_version) {
 }
 
 BOOST_AUTO_TEST_CASE(failures_back_off_on_the_injected_clock_and_recover) {
-    cluster c;
+    reflector_cluster c;
     // Seven failed lists in a row: waits of 1, 2, 4, 8, 16, 30 (the cap), 30 s; then it works.
     c.server.add_fault(R"({"status": 500, "count": 7, "method": "GET", "path_prefix": ")" + es_path_a + R"("})");
     reflector_options o;
@@ -471,7 +471,7 @@ BOOST_AUTO_TEST_CASE(failures_back_off_on_the_injected_clock_and_recover) {
 }
 
 BOOST_AUTO_TEST_CASE(an_object_that_does_not_read_holds_up_nothing_else) {
-    cluster c;
+    reflector_cluster c;
     auto const& es = k8s::resources::external_secrets;
     // The CRD keeps unknown fields; esx's reader refuses them (a newer ESO's field, a typo).
     auto bad = parse_object(es_json("team-a", "bad"));
@@ -507,7 +507,7 @@ BOOST_AUTO_TEST_CASE(an_object_that_does_not_read_holds_up_nothing_else) {
 
 // On the real clock, stop() ends a wait after a failure at once (here a wait of an hour).
 BOOST_AUTO_TEST_CASE(stop_cuts_a_wait_short_on_the_real_clock) {
-    cluster c;
+    reflector_cluster c;
     c.server.add_fault(R"({"status": 503, "count": 1, "method": "GET", "path_prefix": ")" + es_path_a + R"("})");
     object_cache<spec::external_secret> cache;
     reflector_options o;
@@ -528,7 +528,7 @@ BOOST_AUTO_TEST_CASE(stop_cuts_a_wait_short_on_the_real_clock) {
 }
 
 BOOST_AUTO_TEST_CASE(stores_and_cluster_external_secrets_convert_from_the_watch) {
-    cluster c;
+    reflector_cluster c;
     reflecting<spec::secret_store> stores(c, k8s::resources::secret_stores);
     reflecting<spec::secret_store> cluster_stores(c, k8s::resources::cluster_secret_stores);
     reflecting<spec::cluster_external_secret> ces(c, k8s::resources::cluster_external_secrets);
@@ -559,7 +559,7 @@ BOOST_AUTO_TEST_CASE(stores_and_cluster_external_secrets_convert_from_the_watch)
 }
 
 BOOST_AUTO_TEST_CASE(managed_secrets_keep_identity_owner_and_hashes_only) {
-    cluster c;
+    reflector_cluster c;
     auto const& secrets = k8s::resources::secrets;
     std::string const value_b64 = "cmVmbGVjdG9yLW1hcmtlci12YWx1ZS1uZXZlci1rZXB0";  // secret_value
     esx::transform::secret_map data;
