@@ -4,12 +4,14 @@
 
 #include <esx/controller/backoff.hpp>
 #include <esx/controller/basic_controller.hpp>
+#include <esx/controller/cache_sources.hpp>
 #include <esx/controller/call_limits.hpp>
 #include <esx/controller/cluster_external_secret.hpp>
 #include <esx/controller/events.hpp>
 #include <esx/controller/finalizer.hpp>
 #include <esx/controller/http_endpoints.hpp>
 #include <esx/controller/controller_options.hpp>
+#include <esx/controller/created_by_index.hpp>
 #include <esx/controller/jitter.hpp>
 #include <esx/controller/leader_election.hpp>
 #include <esx/controller/managed_secret.hpp>

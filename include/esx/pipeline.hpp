@@ -9,6 +9,7 @@
 #include <esx/pipeline/read_cache.hpp>
 #include <esx/pipeline/result.hpp>
 #include <esx/pipeline/runtime.hpp>
+#include <esx/pipeline/store_source.hpp>
 #include <esx/pipeline/target_checks.hpp>
 
 #endif

@@ -44,13 +44,15 @@ run_esx() {
 # The sample vaults' secret values: human output must never show them.
 SECRET_MARKERS='Hello from (my-keyvault-name|xx-xxxx-xx)|my-service-principle-client-secret'
 
-# Writes in the mock cluster's log so far (POST/PUT/PATCH/DELETE on Secrets).
+# Writes in the mock cluster's log so far (POST/PUT/PATCH/DELETE on core v1 Secrets: the
+# collection or one Secret, not /secretstores or /clustersecretstores, whose paths share the prefix).
 secret_writes() {
     sample_kube_log | /usr/bin/python3 -c '
-import json, sys
+import json, re, sys
 log = json.load(sys.stdin)
 log = log["requests"] if isinstance(log, dict) else log
-print(sum(1 for r in log if "/secrets" in r["path"] and r["method"] in ("POST", "PUT", "PATCH", "DELETE")))'
+secret = re.compile(r"^/api/v1/(namespaces/[^/]+/)?secrets(/[^/]+)?$")
+print(sum(1 for r in log if secret.match(r["path"]) and r["method"] in ("POST", "PUT", "PATCH", "DELETE")))'
 }
 
 # The documentation's manifests for auth type NS applied in namespace NS, the ExternalSecret too.

@@ -41,8 +41,11 @@ sync_seed() { # NS: the documentation's ExternalSecret in NS, as scripts/demo-cl
 data_of() { kubectl get secret secret-to-be-created -n "$1" -o jsonpath="{.data.$2}" | base64 -d; }
 
 for ns in service-principal managed-identity workload-identity workload-identity-mounted; do
+    writes=$(secret_writes)
     sync_seed "$ns"
     expect_eq "$ns: exit 0" 0 "$RC"
+    # secret_writes counts Secrets only (a /secretstores write would not count): one create.
+    expect_eq "$ns: the first run writes the Secret once" "$((writes + 1))" "$(secret_writes)"
     expect_match "$ns: one result line" \
         "^$ns/example-external-secret: created Secret $ns/secret-to-be-created \\(4 keys\\)\$" "$OUT"
     expect_no_match "$ns: no secret value in the output" "$SECRET_MARKERS" "$OUT$ERR"

@@ -737,6 +737,39 @@ BOOST_AUTO_TEST_CASE(kubernetes_and_azure_have_separate_token_buckets) {
     BOOST_TEST((limits.azure.reserve() == 100ms));
 }
 
+BOOST_AUTO_TEST_CASE(azure_flags_set_the_azure_budget_and_leave_the_kubernetes_one_to_the_client) {
+    auto no_env = [](char const*) -> char const* { return nullptr; };
+    char const* args[] = {"--azure-qps", "25.5", "--azure-burst=40", "--kube-qps", "7"};
+    auto cl = ctl::parse_controller_flags(args, no_env);
+    BOOST_TEST_REQUIRE(cl.has_value(), (cl ? "" : cl.error().what()));
+    BOOST_TEST(cl->options.limits.azure_qps == 25.5);
+    BOOST_TEST(cl->options.limits.azure_burst == 40u);
+    BOOST_TEST(cl->options.runtime.kube_qps == 7);  // the Kubernetes client's own limiter
+    char const* off[] = {"--azure-qps", "0"};
+    auto zero = ctl::parse_controller_flags(off, no_env);
+    BOOST_TEST_REQUIRE(zero.has_value());
+    BOOST_TEST(zero->options.limits.azure_qps == 0);  // no limit
+    char const* bad[] = {"--azure-qps", "-3"};
+    auto refused = ctl::parse_controller_flags(bad, no_env);
+    BOOST_TEST_REQUIRE(!refused.has_value());
+    BOOST_TEST(refused.error().what().find("--azure-qps") != std::string::npos, refused.error().what());
+    BOOST_TEST(std::string(ctl::controller_help()).find("--azure-burst N") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(key_vault_calls_are_named_as_esos_provider_metric_names_them) {
+    using esx::keyvault::call_name;
+    using esx::transport::verb;
+    BOOST_TEST(call_name(verb::get, "/secrets/db-password") == "GetSecret");
+    BOOST_TEST(call_name(verb::get, "/secrets/db-password/0123abcd") == "GetSecret");
+    BOOST_TEST(call_name(verb::get, "/secrets") == "GetSecrets");
+    BOOST_TEST(call_name(verb::get, "/secrets/db-password/versions") == "GetSecrets");
+    BOOST_TEST(call_name(verb::get, "/keys/signing") == "GetKey");
+    BOOST_TEST(call_name(verb::get, "/certificates/tls") == "GetCertificate");
+    BOOST_TEST(call_name(verb::put, "/secrets/db-password") == "SetSecret");
+    BOOST_TEST(call_name(verb::delete_, "/secrets/db-password") == "DeleteSecret");
+    BOOST_TEST(call_name(verb::get, "/deletedsecrets/x") == "Other");
+}
+
 BOOST_AUTO_TEST_CASE(defaults_are_esos_client_flags) {
     ctl::call_limit_options const o;
     BOOST_TEST(o.kubernetes_qps == 50);
@@ -983,9 +1016,10 @@ BOOST_AUTO_TEST_CASE(memory_per_cached_object_is_measured_and_small) {
                 "%.0f B/object; managed Secret sizeof %zu, %.0f B/object\n",
                 sizeof(esx::spec::external_secret), es, sizeof(esx::spec::secret_store), store,
                 sizeof(ctl::managed_secret), secret);
-    // Generous bounds (ESO: about 1 KB of metadata per Secret, and the whole ExternalSecret).
-    BOOST_TEST(es < 4096.0);
-    BOOST_TEST(store < 4096.0);
+    // Bounds with some room above what was measured (1,696 B, 1,657 B and 464 B with
+    // libstdc++ on x86-64; ESO: about 1 KB of metadata per Secret, and the whole ExternalSecret).
+    BOOST_TEST(es < 2048.0);
+    BOOST_TEST(store < 2048.0);
     BOOST_TEST(secret < 1024.0);
 }
 

@@ -279,6 +279,24 @@ BOOST_AUTO_TEST_CASE(concurrency_is_capped_per_host) {
     BOOST_TEST(t.connections_opened() == 4u);
 }
 
+BOOST_AUTO_TEST_CASE(idle_connections_are_capped_across_hosts_the_oldest_closed_first) {
+    scripted_server a(always(200)), b(always(200));
+    net::io_context ioc;
+    auto o = trusting_test_ca();
+    o.max_idle_connections = 1;
+    transport::http t(ioc.get_executor(), o);
+    BOOST_TEST(esx::test::run(ioc, t.send(get(a.origin() + "/"))).has_value());
+    BOOST_TEST(t.idle_connections() == 1u);
+    BOOST_TEST(esx::test::run(ioc, t.send(get(b.origin() + "/"))).has_value());
+    BOOST_TEST(t.idle_connections() == 1u);  // a's connection, idle longer, was closed
+    BOOST_TEST(esx::test::run(ioc, t.send(get(b.origin() + "/"))).has_value());
+    BOOST_TEST(b.connections_accepted() == 1u);  // b's was kept and reused
+    BOOST_TEST(esx::test::run(ioc, t.send(get(a.origin() + "/"))).has_value());
+    BOOST_TEST(a.connections_accepted() == 2u);  // a's had to be opened again
+    BOOST_TEST(t.connections_opened() == 3u);
+    BOOST_TEST(t.idle_connections() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(connection_close_from_the_server_is_honoured) {
     scripted_server srv([](auto const&) {
         auto r = reply(200);

@@ -38,6 +38,8 @@
 #include <esx/controller/cluster_external_secret.hpp>
 #include <esx/controller/completion_flag.hpp>
 #include <esx/controller/controller_options.hpp>
+#include <esx/controller/cache_sources.hpp>
+#include <esx/controller/created_by_index.hpp>
 #include <esx/controller/events.hpp>
 #include <esx/controller/http_endpoints.hpp>
 #include <esx/controller/leader_election.hpp>
@@ -52,6 +54,7 @@
 #include <esx/controller/worker_pool.hpp>
 #include <esx/failure.hpp>
 #include <esx/kube/client.hpp>
+#include <esx/kube/rate_limiter.hpp>
 #include <esx/kube/resource.hpp>
 #include <esx/log.hpp>
 #include <esx/pipeline/aliases.hpp>
@@ -79,6 +82,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -161,6 +165,13 @@ public:
         build();
     }
 
+    /// Takes its Azure call limit and request observers off the runtime's shared clients.
+    ~basic_controller() {
+        rt_.pace_azure_requests(nullptr);
+        if (kube_) kube_->observe_requests(nullptr);
+        pipeline_.observe_vault_calls(nullptr);
+    }
+
     basic_controller(basic_controller const&) = delete;
     basic_controller& operator=(basic_controller const&) = delete;
 
@@ -236,6 +247,8 @@ public:
     /// The ports bound for `/metrics` and the probes (0 until bound, or off). Safe from any thread.
     unsigned short metrics_port() const noexcept { return metrics_port_.load(); }
     unsigned short health_port() const noexcept { return health_port_.load(); }
+    /// Azure requests that waited for the Azure call limit (`call_limit_options::azure_qps`).
+    std::size_t azure_throttled() const noexcept { return azure_limit_.throttled(); }
     /// Watch failures, reconnects and lists of every reflector together.
     std::size_t watch_reconnects() const noexcept {
         return es_reflector_ ? es_reflector_->reconnects() + secret_store_reflector_->reconnects() +
@@ -280,6 +293,18 @@ private:
         // A force-sync (the annotation changed) empties it: the user asked for Key Vault's value now.
         reads_ = std::make_shared<read_cache<pipeline_clock>>(read_cache_options{});
         pipeline_.share_reads(reads_);
+        // Stores and Namespace labels come from the reflector caches, not a GET per sync; the
+        // target hints let the Secret sink skip reads the managed-Secret cache answers.
+        pipeline_.serve_stores_from(store_source_from(secret_stores_, cluster_secret_stores_, namespaces_));
+        pipeline_.hint_targets(
+            [this](sink::target const& t) { return target_knowledge_from(managed_secrets_, created_by_, t); });
+
+        // The global Azure budget: every request of the runtime's Azure transports (token
+        // endpoints, IMDS, Key Vault, the store probes) waits for it. The Kubernetes budget is
+        // the client's own limiter (`runtime_options::kube_qps`, from `--kube-qps`): not applied twice.
+        if (options_.limits.azure_qps > 0) rt_.pace_azure_requests([this] { return azure_limit_.acquire(); });
+        kube_->observe_requests([this](std::string_view verb) { metrics_.kube_request(verb); });
+        pipeline_.observe_vault_calls([this](std::string_view call, bool ok) { metrics_.provider_api_call(call, ok); });
 
         recorder_ = std::make_unique<recorder_type>(*kube_, clock_, event_recorder_options{.logger = log_});
 
@@ -295,6 +320,13 @@ private:
         store_reconcile_options so;
         store_reconciler_ = std::make_unique<store_reconciler>(rt_, secret_stores_, cluster_secret_stores_, so, clock_);
         store_reconciler_->on_event(post_through(*recorder_));
+        // A store found not Ready: its ExternalSecrets are queued once, to be held with a status
+        // saying why (the gate writes it; no sync runs). Ready: `store_reconciled` queues them.
+        store_reconciler_->on_readiness([this](store_key const& s, bool ready) {
+            if (ready || !options_.wait_for_ready_stores) return;
+            triggers_.store_not_ready(s);
+            es_pool_.notify();
+        });
         store_reconciler_->on_deleted([this](store_key const& s) {
             pipeline_.forget_store(s.kind, s.key.namespace_(), s.key.name());
         });
@@ -349,13 +381,17 @@ private:
             namespace_reflector_ = std::make_unique<reflector<boost::json::object>>(
                 *kube_, kube::resources::namespaces, namespaces_, reflector_options_for("namespaces"), clock_);
             namespace_reflector_->filter_modifications(&detail::namespace_labels_changed);
-            namespace_reflector_->on_change([this](object_key const&, change c) {
+            namespace_reflector_->on_change([this](object_key const& ns, change c) {
                 if (c == change::relisted) return wake();
                 // A namespace came, went or was relabelled: every CES selects again (there are few).
                 cluster_external_secrets_.for_each([this](object_key const& k, auto const&) {
                     triggers_.cluster_external_secret_changed(k);
                 });
                 ces_pool_.notify();
+                // ... and its ExternalSecrets on a ClusterSecretStore with a namespaceSelector
+                // condition check that condition again.
+                triggers_.namespace_changed(ns.name());
+                es_pool_.notify();
             });
         }
 
@@ -386,7 +422,11 @@ private:
     }
 
     void on_managed_secret(object_key const& key, change c) {
-        if (c == change::relisted) return relisted();
+        if (c == change::relisted) {
+            created_by_.rebuild(managed_secrets_);
+            return relisted();
+        }
+        created_by_.update(key, managed_secrets_.find(key).get());
         bool needs_sync = c == change::deleted;
         if (!needs_sync) {
             auto const s = managed_secrets_.find(key);
@@ -474,13 +514,27 @@ private:
         log_.info("syncing", {{"queued", static_cast<std::int64_t>(triggers_.external_secrets().size())}});
         using es_chain = gated_reconciler<Clock, measured<external_secret_ref>>;
         using store_chain = store_feedback_reconciler<Clock, measured<store_ref>>;
-        es_chain es{&triggers_, measured<external_secret_ref>{this, resource_kind::external_secret, external_secret_ref{this}}};
+        es_chain es{&triggers_, measured<external_secret_ref>{this, resource_kind::external_secret, external_secret_ref{this}},
+                    [this](object_key key) { return held_back(std::move(key)); }};
         store_chain stores{&triggers_, measured<store_ref>{this, std::nullopt, store_ref{this}}, [this] { es_pool_.notify(); }};
         spawn_pool(es_pool_.run(std::move(es)));
         spawn_pool(store_pool_.run(std::move(stores)));
         if (ces_reconciler_)
             spawn_pool(ces_pool_.run(measured<cluster_external_secret_ref>{this, resource_kind::cluster_external_secret,
                                                                            cluster_external_secret_ref{this}}));
+    }
+
+    /// An ExternalSecret the gate held back: its status says which store and why, once the
+    /// store's validation has a verdict (before it, the validation queues it again anyway, and a
+    /// cold start writes nothing for ExternalSecrets whose stores are merely not validated yet).
+    boost::asio::awaitable<void> held_back(object_key key) {
+        auto const store = triggers_.blocking_store(key);
+        if (!store) co_return;
+        auto const verdict = store_reconciler_->verdict(*store);
+        if (!verdict || verdict->ready) co_return;
+        std::string label = std::string(spec::to_string(store->kind)) + " \"" + std::string(store->key.name()) + "\"";
+        auto writing = es_reconciler_->held_back(std::move(key), std::move(label), verdict->message);
+        co_await std::move(writing);
     }
 
     void spawn_pool(boost::asio::awaitable<void> run) {
@@ -551,6 +605,7 @@ private:
             if (auto ok = validate(lo); !ok) return ok.error();
             auto transport = leader_election_transport_options(kube_->transport_options(), lo);
             leader_kube_ = std::make_unique<kube_client>(ex_, kube_->settings(), transport);
+            leader_kube_->observe_requests([this](std::string_view verb) { metrics_.kube_request(verb); });
             elector_ = std::make_unique<basic_leader_elector<kube_client, Clock>>(ex_, *leader_kube_, std::move(lo), clock_);
         }
         auto const metrics_on = options_.metrics_addr != "0" && !options_.metrics_addr.empty();
@@ -657,6 +712,7 @@ private:
     object_cache<spec::secret_store> cluster_secret_stores_;
     object_cache<spec::cluster_external_secret> cluster_external_secrets_;
     object_cache<managed_secret> managed_secrets_;
+    created_by_index created_by_;  ///< orphans of each ExternalSecret, from managed_secrets_
     object_cache<boost::json::object> namespaces_;
 
     basic_triggers<Clock> triggers_;
@@ -685,6 +741,7 @@ private:
     std::atomic<unsigned short> metrics_port_{0}, health_port_{0};
 
     controller_stats stats_;
+    kube::rate_limiter<Clock> azure_limit_{options_.limits.azure_qps, options_.limits.azure_burst, clock_};
     std::size_t running_ = 0;        ///< reflectors and endpoint servers still running
     std::size_t pools_running_ = 0;
     bool elector_done_ = false;

@@ -9,6 +9,13 @@
 // while a cold start reads its first thousands of objects at once; the read cache and the
 // per-identity token cache keep the steady state far below it. Both wait on the clock, so tests
 // use `esx::testing::fake_clock`.
+//
+// Where they apply: the Kubernetes one is the Kubernetes client's own limiter
+// (`runtime_options::kube_qps`/`kube_burst`, which `--kube-qps`/`--kube-burst` set too), so a
+// controller never applies a second one; the Azure one is a `kube::rate_limiter` the controller
+// owns and hands to the runtime (`runtime::pace_azure_requests`), which every Azure transport of
+// the runtime awaits before each request (each attempt of a retried one): token endpoints, IMDS,
+// Key Vault reads and listings, the store reconciler's challenge probes.
 #ifndef ESX_CONTROLLER_CALL_LIMITS_HPP
 #define ESX_CONTROLLER_CALL_LIMITS_HPP
 
@@ -22,8 +29,8 @@ namespace esx::controller {
 struct call_limit_options {
     double kubernetes_qps = 50;            ///< `--client-qps`; <= 0: no limit
     std::size_t kubernetes_burst = 100;    ///< `--client-burst`
-    double azure_qps = 1000;               ///< every Azure request (token endpoint and vaults); <= 0: no limit
-    std::size_t azure_burst = 2000;
+    double azure_qps = 1000;               ///< `--azure-qps`: every Azure request (token endpoints, IMDS, vaults); <= 0: no limit
+    std::size_t azure_burst = 2000;        ///< `--azure-burst`
 };
 
 template <transport::waiting_clock Clock = transport::steady_clock>

@@ -40,7 +40,7 @@ struct controller_options {
     /// Backoff, retry budget, jitter and capacity of the ExternalSecret queue (its
     /// `concurrency` is set from `concurrency`).
     work_queue_options queue{};
-    /// `--kube-qps`, `--kube-burst` (and the Azure budget).
+    /// `--kube-qps`, `--kube-burst` (applied by the Kubernetes client), `--azure-qps`, `--azure-burst`.
     call_limit_options limits{};
     /// ESO's `--enable-flood-gate`: ExternalSecrets of a store that is not Ready wait for it.
     bool wait_for_ready_stores = true;
@@ -53,12 +53,18 @@ struct controller_options {
     std::string health_addr = ":8081";
     /// `--leader-elect`: run the pools only while holding the Lease (`leader`).
     bool leader_elect = false;
-    /// `--leader-elect-namespace` (`lease_namespace`), `--leader-elect-id` (`lease_name`).
+    /// `--leader-elect-namespace` (`lease_namespace`), `--leader-elect-id` (`lease_name`),
+    /// `--leader-elect-lease-duration`, `--leader-elect-renew-deadline`, `--leader-elect-retry-period`.
     leader_election_options leader{};
     /// How long in-flight syncs may take to finish after SIGTERM before the process stops
     /// waiting for them (Kubernetes' default termination grace period is 30 s; ours is shorter
     /// so that the lease is released before the kubelet's SIGKILL).
     std::chrono::seconds grace_period{20};
+    /// `--store-requeue-interval` (ESO's name): how long a store's resolution (its credentials
+    /// read from their Secret, its vault client) serves syncs before it is made again
+    /// (`pipeline_options::store_revalidation`); sooner when the store changes or Azure refuses
+    /// the credential. Zero: every sync reads the credentials.
+    std::chrono::seconds store_requeue_interval{300};
     log::level log_level = log::level::info;   ///< `--log-level`
     /// `--kubeconfig`, `--context`, `--cacert`, `--resolve`, `--allow-controller-identity`,
     /// the Azure SDK variables (`runtime_options::from_environment`).

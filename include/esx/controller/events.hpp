@@ -108,45 +108,53 @@ ESX_DECL boost::json::object event_body(involved_object const& o, event_type typ
 ESX_DECL std::string bounded_message(std::string_view message);
 
 /// A small LRU map: `touch` finds or inserts and marks most recent; beyond `capacity` the least
-/// recently used entry goes.
+/// recently used entry goes. Each key is stored once, in its list node (nodes never move, not
+/// even when the map is moved); the index holds views of those keys. The keys are long (object,
+/// reason, message) and a recorder keeps up to `capacity` of them twice over: halved so.
 template <class V>
 class lru_map {
 public:
     explicit lru_map(std::size_t capacity) : capacity_(capacity < 1 ? 1 : capacity) {}
+    lru_map(lru_map&&) noexcept = default;
+    lru_map& operator=(lru_map&&) noexcept = default;
+    lru_map(lru_map const&) = delete;  // the views would point into the other map's nodes
+    lru_map& operator=(lru_map const&) = delete;
 
     /// The entry for `key` (inserted with `V{}` if missing), now the most recent.
     V& touch(std::string const& key, bool& inserted) {
-        auto const it = index_.find(key);
+        auto const it = index_.find(std::string_view(key));
         if (it != index_.end()) {
             order_.splice(order_.begin(), order_, it->second);
             inserted = false;
             return it->second->second;
         }
         order_.emplace_front(key, V{});
-        index_.emplace(key, order_.begin());
+        index_.emplace(std::string_view(order_.front().first), order_.begin());
         inserted = true;
         if (order_.size() > capacity_) {
-            index_.erase(order_.back().first);
+            index_.erase(std::string_view(order_.back().first));
             order_.pop_back();
         }
         return order_.front().second;
     }
     V* find(std::string const& key) {
-        auto const it = index_.find(key);
+        auto const it = index_.find(std::string_view(key));
         return it == index_.end() ? nullptr : &it->second->second;
     }
     void erase(std::string const& key) {
-        auto const it = index_.find(key);
+        auto const it = index_.find(std::string_view(key));
         if (it == index_.end()) return;
-        order_.erase(it->second);
-        index_.erase(it);
+        auto const node = it->second;
+        index_.erase(it);  // first: its key views the node's string
+        order_.erase(node);
     }
     std::size_t size() const noexcept { return index_.size(); }
 
 private:
+    using entries = std::list<std::pair<std::string, V>>;
     std::size_t capacity_;
-    std::list<std::pair<std::string, V>> order_;
-    std::unordered_map<std::string, typename std::list<std::pair<std::string, V>>::iterator> index_;
+    entries order_;
+    std::unordered_map<std::string_view, typename entries::iterator> index_;
 };
 
 } // namespace detail

@@ -78,6 +78,7 @@ struct reconcile_stats {
     std::uint64_t finalizers_added = 0;
     std::uint64_t finalizers_removed = 0;
     std::uint64_t secrets_deleted = 0;     ///< targets deleted on an ExternalSecret's deletion
+    std::uint64_t held_back = 0;           ///< statuses written for a sync held back by its store
 };
 
 namespace detail {
@@ -160,6 +161,29 @@ public:
         }
         auto out = co_await on_success(key, es, synced, started);
         co_return out;
+    }
+
+    /** The ExternalSecret under `key` waits for its store, which is not Ready: ESO's status for
+        a sync its store refuses (`--enable-flood-gate`): `Ready=False/SecretSyncedError`,
+        `could not get secret data from provider`, then esx's detail, ESO's error text naming
+        the store (`SecretStore "kv" is not ready`) and `why` (the store's own condition
+        message, never a value); and ESO's Warning `UpdateFailed` event with that text. Written
+        only when the status says something else (once per episode, not per retry); the sync
+        that runs once the store is Ready replaces it. Nothing is synced or read from Azure.
+        @param store_label `SecretStore "kv"` or `ClusterSecretStore "shared"` */
+    boost::asio::awaitable<void> held_back(object_key key, std::string store_label, std::string why) {
+        auto es = cache_->find(key);
+        if (!es || es->metadata.deletion_timestamp) co_return;
+        std::string detail = store_label + " is not ready";
+        if (!why.empty()) detail += ": " + why;
+        auto next = failed(*es, ready_messages::error_get_secret_data, detail, clock_.utc_now());
+        if (status_differs(es->status, next)) {
+            ++counters().held_back;
+            log().info("held back by its store", {{"key", key.str()}, {"store", store_label}});
+            co_await event(*es, event_type::warning, event_reasons::update_failed, std::move(detail));
+        }
+        auto written = co_await write_status(key, *es, next);  // unchanged: nothing sent
+        (void)written;  // a failed write is tried again by the next hold or sync
     }
 
     reconcile_stats const& stats() const noexcept { return shared_->stats; }

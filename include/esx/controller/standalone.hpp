@@ -43,6 +43,7 @@ inline int run_controller(controller_options o) {
     }
     pipeline_options po;
     po.concurrency = o.concurrency;
+    po.store_revalidation = o.store_requeue_interval;
     pipeline_type pipeline(rt, sink::kubernetes_secret<>(*kube), spec::manifest_set{}, std::move(po));
     controller c(rt, pipeline, std::move(o));
     c.listen_for_signals();

@@ -14,10 +14,13 @@
 // 3. the vault answers a request without a token (and without a body, as the Key Vault client's
 //    first request) with a 401 challenge that passes the challenge checks for the store's cloud
 //    and vault (so no token of the store is ever made for a vault that would not pass them);
+//    the challenge header is kept per vault origin for the process's life
+//    (`detail::vault_challenges`, one per runtime), so N stores on one vault cost one 401 and a
+//    revalidation none; each store still verifies the kept header against its own cloud;
 // 4. one token is acquired through the runtime's shared token cache, for the scope and tenant
 //    that challenge names (the ones the sync's vault client will ask for), so the first sync of
 //    every ExternalSecret of the store finds it cached. A revalidation within the token's life
-//    asks Entra ID for nothing (and Key Vault for one token-less challenge).
+//    asks neither Entra ID nor Key Vault anything.
 // Failures of 2 to 4 are retried with the queue's backoff (a Secret may appear, an outage pass).
 //
 // A ClusterSecretStore whose references name no namespace ("referent authentication") is
@@ -110,6 +113,7 @@ struct store_verdict {
 struct store_reconcile_stats {
     std::uint64_t validations = 0;    ///< reconciles that validated a store
     std::uint64_t probes = 0;         ///< token-less requests for the vault's challenge
+    std::uint64_t probes_saved = 0;   ///< validations that verified a challenge already known for their vault
     std::uint64_t token_asks = 0;     ///< tokens asked of the cache (a cached one costs no request)
     std::uint64_t status_reads = 0;   ///< status subresource reads (first reconcile after a start)
     std::uint64_t status_writes = 0;  ///< status patches sent
@@ -133,6 +137,15 @@ inline bool referent(spec::secret_store const& s) {
     auto const& a = *p.auth_secret_ref;
     return open(a.client_id) || open(a.client_secret) || open(a.client_certificate) || open(a.tenant_id);
 }
+
+/// The challenge header each vault (by origin) answered the token-less probe with, for the
+/// process's life (one per runtime, `runtime::shared`): a vault's challenge names its resource
+/// and tenant, which do not change between validations, so N stores on one vault cost one 401.
+/// The header, not the verdict, is kept: every store verifies it against its own cloud and vault.
+/// An entry is dropped when a token asked for with it fails (the vault may have moved tenant).
+struct vault_challenges {
+    std::unordered_map<std::string, std::string> by_origin;
+};
 
 /// Same identity (authority, tenant, client, credential), whatever the scope.
 inline bool same_identity(auth::cache_key const& a, auth::cache_key const& b) {
@@ -229,6 +242,7 @@ private:
             ctx.allow_controller_identity = options.allow_controller_identity.value_or(r.options().allow_controller_identity);
             ctx.getenv = r.options().getenv;
             transport = r.azure_transport<Transport>();
+            challenges = r.shared<detail::vault_challenges>([] { return new detail::vault_challenges(); });
         }
 
         // ---- validation ---------------------------------------------------------------------
@@ -276,17 +290,29 @@ private:
             if (keyvault::detail::allows_tenant_discovery<Auth>()) ask.tenant_id = challenge->tenant;
             ++stats.token_asks;
             auto token = co_await policy->token(*transport, ask);
-            if (!token) co_return failed(true, "unable to validate store", token.error().what());
+            if (!token) {
+                challenges->by_origin.erase(endpoint->origin);  // ask the vault again next time
+                co_return failed(true, "unable to validate store", token.error().what());
+            }
             out.identity = policy->key_for(ask);
             out.verdict = valid();
             co_return out;
         }
 
-        /// One request without a token (and without a body), as the Key Vault client's first
-        /// one: the vault's 401 challenge, verified against the store's cloud and vault.
+        /// The vault's challenge, verified against the store's cloud and vault: the one cached
+        /// for its origin, else asked for by one request without a token (and without a body),
+        /// as the Key Vault client's first one.
         boost::asio::awaitable<result<keyvault::challenge, failure>> probe(esx::cloud const& cloud,
                                                                            keyvault::vault_endpoint const& endpoint) {
             std::string const where = "spec.provider.azurekv.vaultUrl: " + endpoint.origin;
+            if (auto known = challenges->by_origin.find(endpoint.origin); known != challenges->by_origin.end()) {
+                auto verified = keyvault::verify_challenge(known->second, cloud, endpoint);
+                if (verified) {
+                    ++stats.probes_saved;
+                    co_return std::move(*verified);
+                }
+                // Refused for this store's cloud: it gets its own answer and verdict below.
+            }
             transport::request req;
             req.method = transport::verb::get;
             req.url = endpoint.origin + "/secrets?api-version=" + keyvault::client_options{}.api_version;
@@ -307,6 +333,7 @@ private:
                 f.message = where + ": " + f.what() + "; no token was asked for or sent";
                 co_return f;
             }
+            challenges->by_origin.insert_or_assign(endpoint.origin, std::string(header));
             co_return std::move(*verified);
         }
 
@@ -494,6 +521,7 @@ private:
         std::shared_ptr<kube_access_type> access;
         auth::store_auth_context<kube_access_type> ctx;
         std::shared_ptr<Transport> transport;
+        std::shared_ptr<detail::vault_challenges> challenges;
         std::unordered_map<store_key, record> records;
         event_poster events;
         std::function<void(store_key const&, bool)> readiness;

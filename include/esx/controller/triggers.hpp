@@ -155,6 +155,28 @@ public:
     /// A ClusterExternalSecret was added, changed or deleted (its reconciler reads the cache).
     void cluster_external_secret_changed(object_key const& key) { request(ces_queue_, key, reason::changed); }
 
+    /// Namespace `ns` came or its labels changed: its ExternalSecrets that use a
+    /// ClusterSecretStore with a `namespaceSelector` condition are queued (as `store_changed`),
+    /// since whether they may use it depends on those labels: one refused before (a failed sync
+    /// waits for a change) syncs once the namespace matches. One synced before is reconciled
+    /// too, but as in ESO the condition is checked when a sync reads the provider: at its next
+    /// refresh or change it fails, leaving its Secret alone.
+    void namespace_changed(std::string_view ns) {
+        external_secrets_.for_each([&](object_key const& k, auto const&) {
+            if (k.namespace_() != ns) return;
+            for (auto const& s : stores_.stores_used_by(k)) {
+                if (s.kind != spec::store_kind::cluster_secret_store) continue;
+                auto const store = cluster_secret_stores_.find(s.key);
+                if (!store) continue;
+                bool selector = false;
+                for (auto const& c : store->spec.conditions) selector |= c.namespace_selector.has_value();
+                if (!selector) continue;
+                request(es_queue_, k, reason::store_changed);
+                return;
+            }
+        });
+    }
+
     /// A managed Secret changed or went. `needs_sync`: it was deleted, or its data no longer
     /// matches its `data-hash` annotation (edited by someone else); then the ExternalSecrets
     /// that write it are queued. A Secret we wrote ourselves queues nothing.
@@ -196,6 +218,23 @@ public:
             }
         }
         return true;
+    }
+
+    /// A store was found not Ready (its first verdict, or it was Ready before): its users are
+    /// queued so that the gate gives each a status saying why it waits (no sync runs, nothing
+    /// is read from Azure). Its retries while it stays not Ready queue nobody.
+    void store_not_ready(store_key const& store) {
+        for (auto const& user : stores_.users_of(store)) request(es_queue_, user, reason::store_changed);
+    }
+
+    /// The first store `es` uses that a cache holds and that is not known Ready (what
+    /// `may_sync` stopped at), if any.
+    std::optional<store_key> blocking_store(object_key const& es) const {
+        for (auto const& s : stores_.stores_used_by(es)) {
+            auto const& cache = s.kind == spec::store_kind::cluster_secret_store ? cluster_secret_stores_ : secret_stores_;
+            if (cache.find(s.key) && ready(s) != true) return s;
+        }
+        return std::nullopt;
     }
 
     /// A store's validation finished: if it is Ready now and was not, or it changed since its
@@ -288,9 +327,17 @@ struct gated_reconciler {
     using work_item = typename basic_work_queue<Clock>::work_item;
     basic_triggers<Clock>* triggers;
     Reconcile inner;
+    /// Told of each key held back (to give it a status saying why); empty: nothing is told.
+    std::function<boost::asio::awaitable<void>(object_key)> held = {};
 
     boost::asio::awaitable<sync_outcome> operator()(work_item item) {
-        if (!triggers->may_sync(item.key)) co_return sync_outcome::permanent_failure();
+        if (!triggers->may_sync(item.key)) {
+            if (held) {
+                auto telling = held(item.key);  // a named local: no temporary in the co_await (g++ 12)
+                co_await std::move(telling);
+            }
+            co_return sync_outcome::permanent_failure();
+        }
         auto outcome = co_await inner(std::move(item));
         co_return outcome;
     }

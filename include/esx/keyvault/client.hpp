@@ -20,8 +20,10 @@
 #include <boost/json/value.hpp>
 
 #include <concepts>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -35,7 +37,36 @@ struct client_options {
     /// keeps sending `nextLink` would otherwise keep the client busy for ever).
     std::size_t max_pages = 10'000;
     log::logger logger = log::default_logger();
+    /// Called once per operation (a read, a listing page, a write; its challenge round trips
+    /// and token included) with ESO's call name (`GetSecret`, `GetSecrets`, `GetKey`,
+    /// `GetCertificate`, `SetSecret`, `DeleteSecret`, ...; see `call_name`) and whether it
+    /// succeeded: ESO's `externalsecret_provider_api_calls_count`. Never given a value or a URL.
+    std::function<void(std::string_view call, bool ok)> on_call;
 };
+
+/// ESO's name (`runtime/constants`, `CallAzureKV*`) of the Key Vault operation `method` on
+/// `path` (`/secrets/x`, `/keys`, `/certificates/x/versions`...; no origin, no query).
+inline std::string_view call_name(transport::verb method, std::string_view path) noexcept {
+    if (!path.empty() && path.front() == '/') path.remove_prefix(1);
+    auto const slash = path.find('/');
+    std::string_view const collection = path.substr(0, slash);
+    std::string_view const rest = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
+    int const kind = collection == "secrets" ? 0 : collection == "keys" ? 1 : collection == "certificates" ? 2 : 3;
+    if (kind == 3) return "Other";
+    bool const listing = rest.empty() || rest.ends_with("/versions");
+    static constexpr std::string_view get[] = {"GetSecret", "GetKey", "GetCertificate"};
+    static constexpr std::string_view list[] = {"GetSecrets", "GetKeys", "GetCertificates"};
+    static constexpr std::string_view set[] = {"SetSecret", "ImportKey", "ImportCertificate"};
+    static constexpr std::string_view update[] = {"UpdateSecret", "UpdateKey", "UpdateCertificate"};
+    static constexpr std::string_view remove[] = {"DeleteSecret", "DeleteKey", "DeleteCertificate"};
+    switch (method) {
+    case transport::verb::get: return listing ? list[kind] : get[kind];
+    case transport::verb::put: return set[kind];
+    case transport::verb::patch: return update[kind];
+    case transport::verb::delete_: return remove[kind];
+    default: return "Other";
+    }
+}
 
 /// What the client needs of an auth policy (the auth kind's own concept says more).
 template <class A, class Transport>
@@ -359,9 +390,22 @@ private:
         return std::string(link);
     }
 
-    /// One request with the challenge protocol; a 2xx body parsed as a JSON object.
+    /// `exchange`, told to `options_.on_call` (one observation per operation).
     boost::asio::awaitable<result<boost::json::object, failure>> call(transport::verb method, std::string target_url,
                                                                      std::string body, std::string what) {
+        if (!options_.on_call) co_return co_await exchange(method, std::move(target_url), std::move(body), std::move(what));
+        std::string_view path = target_url;
+        if (path.starts_with(endpoint_.origin)) path.remove_prefix(endpoint_.origin.size());
+        path = path.substr(0, path.find('?'));
+        std::string_view const name = call_name(method, path);  // static text: outlives the url
+        auto r = co_await exchange(method, std::move(target_url), std::move(body), std::move(what));
+        options_.on_call(name, static_cast<bool>(r));
+        co_return std::move(r);
+    }
+
+    /// One request with the challenge protocol; a 2xx body parsed as a JSON object.
+    boost::asio::awaitable<result<boost::json::object, failure>> exchange(transport::verb method, std::string target_url,
+                                                                         std::string body, std::string what) {
         transport::request req;
         req.method = method;
         req.url = std::move(target_url);

@@ -22,6 +22,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <concepts>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -88,6 +89,15 @@ public:
     transport::options const& transport_options() const noexcept { return options_; }
     Transport& transport() noexcept { return transport_; }
     rate_limiter<Clock>& limiter() noexcept { return limiter_; }
+
+    /// Called with the verb of every request sent (`get`, `list`, `watch`, `create`, `update`,
+    /// `patch`, `delete`; a retried one counts again): a metric (`esx_kube_requests_total`).
+    /// Never given a path, a body or a header. Empty: nobody is told.
+    void observe_requests(std::function<void(std::string_view verb)> observer) { observer_ = std::move(observer); }
+    /// Tells the observer of one request (the watcher calls it for each watch it opens).
+    void observed(std::string_view verb) const {
+        if (observer_) observer_(verb);
+    }
 
     // A note on the shape of the verbs: they are plain functions that build the path, query
     // and body, and return the awaitable of one coroutine (`call` and a few `*_impl`) whose
@@ -221,8 +231,27 @@ public:
     /// and query. The building block of the verbs, for resources or calls they do not cover.
     awaitable<result<object, failure>> call(transport::verb method, std::string target, std::string body,
                                             std::string_view content_type) {
+        return counted_call(verb_name(method), method, std::move(target), std::move(body), content_type);
+    }
+
+    /// Kubernetes' verb for a request that is not a list or a watch.
+    static constexpr std::string_view verb_name(transport::verb method) noexcept {
+        switch (method) {
+        case transport::verb::get: return "get";
+        case transport::verb::post: return "create";
+        case transport::verb::put: return "update";
+        case transport::verb::patch: return "patch";
+        case transport::verb::delete_: return "delete";
+        default: return "other";
+        }
+    }
+
+    /// The same, told to the observer as `verb` (a string literal: `list` is a GET).
+    awaitable<result<object, failure>> counted_call(std::string_view verb, transport::verb method, std::string target,
+                                                    std::string body, std::string_view content_type) {
         for (int attempt = 0;; ++attempt) {
             co_await limiter_.acquire();
+            observed(verb);
             transport::request req;
             req.method = method;
             req.url = config_.server + target;
@@ -321,7 +350,7 @@ private:
 
     awaitable<result<list_page, failure>> list_impl(std::string kind, std::string api_version, std::string target) {
         std::string no_body;
-        auto body = co_await call(transport::verb::get, std::move(target), std::move(no_body), {});
+        auto body = co_await counted_call("list", transport::verb::get, std::move(target), std::move(no_body), {});
         if (!body) co_return body.error();
         list_page page;
         if (auto* meta = body->if_contains("metadata"); meta && meta->is_object()) {
@@ -402,6 +431,7 @@ private:
     transport::options options_;
     Transport transport_;
     rate_limiter<Clock> limiter_;
+    std::function<void(std::string_view)> observer_;
     std::shared_ptr<boost::asio::ssl::context> watch_tls_;
 };
 

@@ -199,6 +199,7 @@ private:
         auto tls = client_->watch_tls();
         if (!tls) co_return tls.error();
         co_await client_->limiter().acquire();
+        if constexpr (requires { client_->observed(std::string_view("watch")); }) client_->observed("watch");
         auto auth = client_->authorization();
         if (!auth) co_return auth.error();
         auto ex = co_await boost::asio::this_coro::executor;

@@ -20,6 +20,7 @@
 #include <esx/pipeline/read_cache.hpp>
 #include <esx/pipeline/result.hpp>
 #include <esx/pipeline/runtime.hpp>
+#include <esx/pipeline/store_source.hpp>
 #include <esx/pipeline/target_checks.hpp>
 #include <esx/sink/concept.hpp>
 #include <esx/spec/conditions.hpp>
@@ -33,8 +34,10 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/hana/unpack.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -100,6 +103,18 @@ inline failure spec_failure(std::string field, std::string message) {
       `templateFrom` ConfigMaps and Secrets read from the ExternalSecret's namespace; the
       templates are compiled once per ExternalSecret generation (`template_cache`).
     - Not supported yet, refused clearly: `sourceRef.generatorRef`.
+
+    @par Stores and credentials
+    A store is looked up in the `store_source` first (`serve_stores_from`: a controller's
+    reflector caches), then the manifests, then the cluster. Its resolution (the auth policy,
+    i.e. the credentials read from their Secret, at most one GET per Secret, and the vault
+    client) is kept across runs per (store, ExternalSecret namespace) and reused while the
+    store's spec and uid are unchanged, for `pipeline_options::store_revalidation` (5 minutes,
+    ESO's store requeue interval); it is made again after that, after `forget_store`, and at
+    once after Azure refuses its credential (`condition::auth_failed`). A rotated credential
+    Secret is therefore used within one period, or on the first sync after Azure stops
+    accepting the old one. Namespace rules and a ClusterSecretStore's conditions are checked
+    on every run. Concurrent runs needing the same resolution wait for one.
 
     @par Reads
     One Key Vault read per distinct (identity, vault, collection, object, version) per run
@@ -207,6 +222,9 @@ public:
         until it ends. `ns` is a SecretStore's namespace (ignored for a ClusterSecretStore).
         Returns how many vault clients were dropped. */
     std::size_t forget_store(spec::store_kind kind, std::string_view ns, std::string_view name) {
+        std::string const prefix = store_id(kind, ns, name) + '\n';
+        for (auto r = resolutions_.lower_bound(prefix); r != resolutions_.end() && r->first.starts_with(prefix);)
+            r = resolutions_.erase(r);
         auto const it = store_vaults_.find(store_id(kind, ns, name));
         if (it == store_vaults_.end()) return 0;
         auto const keys = std::move(it->second);
@@ -231,8 +249,26 @@ public:
     /// Vault clients held now (`pipeline_stats::vault_clients` counts those ever made).
     std::size_t vault_clients() const noexcept { return vaults_.size(); }
 
+    /** Where stores and Namespace labels are looked up first (a controller's reflector caches):
+        a store the source knows costs no request to the API server. See <esx/pipeline/store_source.hpp>. */
+    void serve_stores_from(store_source source) { source_ = std::move(source); }
+
+    /** What the caller knows of each target before the sink looks (`sink::target_knowledge`:
+        a controller's managed-Secret cache says a target does not exist, or which orphans
+        an ExternalSecret left), asked once per sink call. Empty: nothing known. */
+    void hint_targets(std::function<sink::target_knowledge(sink::target const&)> hints) { target_hints_ = std::move(hints); }
+
+    /// Kept store resolutions (see `pipeline_options::store_revalidation`).
+    std::size_t kept_resolutions() const noexcept { return resolutions_.size(); }
+
     /// A read cache shared across runs (a controller's); null: none.
     void share_reads(std::shared_ptr<read_cache<Clock>> cache) { shared_reads_ = std::move(cache); }
+
+    /// Tells `observer` of every Key Vault operation of the vault clients made from now on
+    /// (`keyvault::client_options::on_call`: a controller's provider-call metric).
+    void observe_vault_calls(std::function<void(std::string_view call, bool ok)> observer) {
+        options_.vault.on_call = std::move(observer);
+    }
 
     Sink& sink() noexcept { return *sink_; }
     Transport& transport() noexcept { return *transport_; }
@@ -253,11 +289,11 @@ private:
 
     /// A store ready to read: its spec, its identity and its vault client.
     struct store_handle {
-        spec::secret_store store;
+        std::shared_ptr<spec::secret_store const> store;  ///< shared with the store source's cache, not copied
         std::string label;  ///< `SecretStore "kv"` for messages
         std::string identity;
         std::shared_ptr<vault_entry> vault;  ///< shared: `forget_store` may drop the map's copy mid-run
-        bool use_azure_sdk() const noexcept { return store.spec.provider.use_azure_sdk; }
+        bool use_azure_sdk() const noexcept { return store->spec.provider.use_azure_sdk; }
         vault_client& client() const { return *vault->client; }
     };
     using store_result = result<std::shared_ptr<store_handle>, failure>;
@@ -451,10 +487,12 @@ private:
             o.note = "secret retained due to DeletionPolicy=Retain";
             co_return o;
         }
+        sink::apply_options how = options_.apply;
+        if (target_hints_) how.known = target_hints_(t);
         if (provider_empty && s.target.deletion == spec::deletion_policy::delete_) {
-            r = co_await sink_->remove(std::move(t), options_.apply);
+            r = co_await sink_->remove(std::move(t), how);
         } else {
-            r = co_await sink_->apply(std::move(t), options_.apply);
+            r = co_await sink_->apply(std::move(t), how);
         }
         co_return r;
     }
@@ -641,6 +679,7 @@ private:
         entry_answer a;
         for (std::size_t index = 0;; ++index) {
             auto page = co_await detail::listing_page(l, index);
+            if (!page && page.error() == condition::auth_failed) drop_resolutions_of(h->identity);
             if (!page) co_return missing_or(page.error());
             if (!*page) break;
             for (auto const& item : (*page)->items) {
@@ -679,12 +718,16 @@ private:
         read_key key{h.identity, h.client().endpoint().origin, collection, detail::ascii_lower(name), version};
         vault_client* client = &h.client();
         auto fetch = [this, client, collection, name, version] { return fetch_object(client, collection, name, version); };
+        typename read_cache<Clock>::read_result got = failure{};
         if (shared_reads_) {
             auto shared = shared_reads_;
             auto through = [shared, key, fetch] { return shared->get(key, fetch); };
-            co_return co_await run.reads.get(std::move(key), through);
+            got = co_await run.reads.get(std::move(key), through);
+        } else {
+            got = co_await run.reads.get(std::move(key), fetch);
         }
-        co_return co_await run.reads.get(std::move(key), fetch);
+        if (!got && got.error() == condition::auth_failed) drop_resolutions_of(h.identity);
+        co_return got;
     }
 
     boost::asio::awaitable<typename read_cache<Clock>::read_result> fetch_object(vault_client* client, std::string collection,
@@ -708,7 +751,7 @@ private:
 
     /// The store an entry reads from, ready, once per (store, namespace) and run.
     boost::asio::awaitable<store_result> store_for(run_state& run, spec::external_secret const& es,
-                                                   std::optional<spec::source_ref> const& source, std::string source_field) {
+                                                   spec::boxed<spec::source_ref> const& source, std::string source_field) {
         spec::store_ref ref = es.spec.secret_store_ref;
         std::string field = "spec.secretStoreRef";
         if (source && source->store) {
@@ -745,54 +788,173 @@ private:
         std::string const label = std::string(spec::to_string(ref.kind)) + " \"" + ref.name + "\"";
         auto found = co_await find_store(ref, ns);
         if (!found) co_return detail::prefixed(label, found.error());
-        auto h = std::make_shared<store_handle>();
-        h->store = std::move(*found);
-        h->label = label;
-        auto const& store = h->store;
-        auto const& provider = store.spec.provider;
+        std::shared_ptr<spec::secret_store const> const store = std::move(*found);
+        auto const& provider = store->spec.provider;
 
-        // Who may use it: ESO's namespace rules and a ClusterSecretStore's conditions.
+        // Who may use it: ESO's namespace rules and a ClusterSecretStore's conditions. Checked
+        // on every run, kept resolution or not (a Namespace's labels may change).
         std::map<std::string, std::string> ns_labels{{"kubernetes.io/metadata.name", ns}};
         if (cluster) {
             bool selectors = false;
-            for (auto const& c : store.spec.conditions) selectors |= c.namespace_selector.has_value();
+            for (auto const& c : store->spec.conditions) selectors |= c.namespace_selector.has_value();
             if (selectors) {
-                auto labels = co_await access_->namespace_labels(ns);
+                auto labels = co_await namespace_labels(ns);
                 if (!labels) co_return detail::prefixed(label, labels.error());
                 ns_labels = std::move(*labels);
             }
         }
-        if (auto ok = spec::check_store_access(store, ns, ns_labels); !ok) co_return ok.error();
+        if (auto ok = spec::check_store_access(*store, ns, ns_labels); !ok) co_return ok.error();
 
         // Checked before any credential is read: cloud, vault URL, controller identity.
         auto cloud = auth::cloud_for_store(provider, ctx_.getenv);
         if (!cloud) co_return detail::prefixed(label, cloud.error());
         auto endpoint = keyvault::parse_vault_url(*cloud, provider.vault_url);
         if (!endpoint) co_return detail::prefixed(label, endpoint.error());
-        auto const scope = auth::credential_scope::of(store, ns, ctx_.allow_controller_identity);
+        auto const scope = auth::credential_scope::of(*store, ns, ctx_.allow_controller_identity);
         if (auto ok = auth::check_controller_identity(provider, scope); !ok) co_return detail::prefixed(label, ok.error());
 
-        auto policy = co_await auth::policy_for_store<Auth>(ctx_, store, *cloud, ns);
+        // The credentials: a resolution an earlier run made, while it holds, else read now.
+        std::string const kept_key = resolution_key(*store, ref.kind, ns, ref.name);
+        auto kept = co_await kept_resolution(kept_key, *store);
+        if (kept) co_return std::move(*kept);
+        auto made = std::make_shared<resolution>(co_await boost::asio::this_coro::executor);
+        made->store = store;
+        made->at = clock_.now();
+        if (options_.store_revalidation.count() > 0) resolutions_[kept_key] = made;
+        detail::flight_guard<store_result> guard{*made->flight, failure{make_error_code(error::unexpected_exception),
+                                                                        "resolving the store was abandoned"}};
+        std::string const origin = endpoint->origin;
+        store_result r = co_await resolve_credentials(ref, ns, store, *cloud, origin, label);
+        made->flight->finish(r);
+        if (!r) drop_resolution(kept_key, made);  // a failure is not kept: the next run tries again
+        co_return r;
+    }
+
+    /// The policy (credentials read here) and the vault client of a store that passed its checks.
+    boost::asio::awaitable<store_result> resolve_credentials(spec::store_ref ref, std::string ns,
+                                                             std::shared_ptr<spec::secret_store const> store,
+                                                             esx::cloud cloud, std::string origin, std::string label) {
+        ++stats_.credentials_resolved;
+        auto const& provider = store->spec.provider;
+        // One read of each Secret per resolution (a client id and secret are two keys of one
+        // Secret); what it kept is wiped once the policy holds its credential.
+        auto ctx = ctx_;
+        auto reading = access_->for_one_resolution();
+        ctx.kube = reading;
+        auto policy = co_await auth::policy_for_store<Auth>(ctx, *store, cloud, ns);
+        reading->forget_reads();
         if (!policy) co_return detail::prefixed(label, policy.error());
 
         std::string identity = detail::identity_of(*policy);
-        std::string vault_key = identity + '\n' + endpoint->origin + '\n' + cloud->authority_host + '\n' +
-                                cloud->vault_suffix + '\n' + cloud->vault_resource;
+        std::string vault_key = identity + '\n' + origin + '\n' + cloud.authority_host + '\n' + cloud.vault_suffix + '\n' +
+                                cloud.vault_resource;
         if (identity.empty()) vault_key = "unkeyed " + std::to_string(unkeyed_++) + '\n' + vault_key;
         auto& entry = vaults_[vault_key];
         if (!entry) {
             auto made = std::make_shared<vault_entry>(std::move(*policy));
-            auto c = vault_client::make(made->policy, *transport_, *cloud, provider.vault_url, options_.vault);
-            if (!c) co_return detail::prefixed(label, c.error());
+            auto c = vault_client::make(made->policy, *transport_, cloud, provider.vault_url, options_.vault);
+            if (!c) {
+                vaults_.erase(vault_key);
+                co_return detail::prefixed(label, c.error());
+            }
             made->client.emplace(std::move(*c));
             entry = std::move(made);
             ++stats_.vault_clients;
         }
         if (identity.empty()) identity = "unkeyed policy " + std::to_string(reinterpret_cast<std::uintptr_t>(entry.get()));
+        auto h = std::make_shared<store_handle>();
+        h->store = store;
+        h->label = label;
         h->identity = std::move(identity);
         h->vault = entry;
         store_vaults_[store_id(ref.kind, ns, ref.name)].insert(vault_key);
         co_return h;
+    }
+
+    // ---- resolutions kept across runs ------------------------------------------------------------
+
+    /// One store's resolution (for one ExternalSecret namespace where its credentials depend on
+    /// it, see `resolution_key`), as an earlier run made it, and what it was made from.
+    struct resolution {
+        explicit resolution(boost::asio::any_io_executor ex) : flight(std::make_shared<detail::flight<store_result>>(std::move(ex))) {}
+        std::shared_ptr<detail::flight<store_result>> flight;  ///< unfinished while a run makes it
+        /// The store it was made from: another `metadata.uid` (deleted and made again) or any
+        /// change of its spec makes it stale.
+        std::shared_ptr<spec::secret_store const> store;
+        std::chrono::steady_clock::time_point at{};  ///< when it was made (`Clock::now()`)
+    };
+
+    /// Per store, and per ExternalSecret namespace only where the credentials depend on it: a
+    /// ClusterSecretStore reference without a namespace is read in the ExternalSecret's
+    /// namespace (ESO), so each namespace has its own; with every namespace named, one
+    /// resolution serves them all (one credential read instead of one per namespace).
+    static std::string resolution_key(spec::secret_store const& store, spec::store_kind kind, std::string_view ns,
+                                      std::string_view name) {
+        std::string key = store_id(kind, ns, name);
+        key += '\n';
+        if (kind == spec::store_kind::cluster_secret_store && !credentials_depend_on_namespace(store)) return key += '*';
+        return key += ns;
+    }
+
+    static bool credentials_depend_on_namespace(spec::secret_store const& store) {
+        auto const& p = store.spec.provider;
+        auto unnamed = [](auto const& ref) { return ref && (!ref->namespace_ || ref->namespace_->empty()); };
+        if (p.auth_secret_ref) {
+            auto const& r = *p.auth_secret_ref;
+            if (unnamed(r.client_id) || unnamed(r.client_secret) || unnamed(r.client_certificate) || unnamed(r.tenant_id))
+                return true;
+        }
+        return unnamed(p.service_account_ref);
+    }
+
+    /// The resolution kept for `key` if it still holds for `store` (waiting for it if a run is
+    /// making it now); nothing if there is none, it expired, the store changed or it failed.
+    boost::asio::awaitable<std::optional<store_result>> kept_resolution(std::string const& key, spec::secret_store const& store) {
+        auto const it = resolutions_.find(key);
+        if (it == resolutions_.end()) co_return std::nullopt;
+        std::shared_ptr<resolution> const r = it->second;
+        // The same object (a cache that did not change), or an equal spec of the same store.
+        bool const same = r->store.get() == &store ||
+                          (r->store->metadata.uid == store.metadata.uid && r->store->spec == store.spec);
+        bool const fresh = !r->flight->finished() || clock_.now() - r->at < options_.store_revalidation;
+        if (!same || !fresh) {
+            resolutions_.erase(it);
+            co_return std::nullopt;
+        }
+        co_await r->flight->wait();
+        store_result const& v = r->flight->value();
+        if (!v) co_return std::nullopt;  // that run failed (and dropped it): this one tries itself
+        co_return v;
+    }
+
+    void drop_resolution(std::string const& key, std::shared_ptr<resolution> const& which) {
+        auto const it = resolutions_.find(key);
+        if (it != resolutions_.end() && it->second == which) resolutions_.erase(it);
+    }
+
+    /// Azure refused `identity`'s credential: every kept resolution using it goes, so that the
+    /// next run reads the credential again (a rotated Secret is picked up at once).
+    void drop_resolutions_of(std::string const& identity) {
+        for (auto it = resolutions_.begin(); it != resolutions_.end();) {
+            auto const& f = *it->second->flight;
+            if (f.finished() && f.value() && (*f.value())->identity == identity) {
+                it = resolutions_.erase(it);
+                ++stats_.resolutions_dropped;
+            } else {
+                ++it;
+            }
+        }
+    }
+
+    /// A Namespace's labels: from the store source (a controller's cache), else the manifests or the cluster.
+    boost::asio::awaitable<result<std::map<std::string, std::string>, failure>> namespace_labels(std::string ns) {
+        if (source_.namespace_labels) {
+            if (auto known = source_.namespace_labels(ns)) {
+                (*known)["kubernetes.io/metadata.name"] = ns;
+                co_return std::move(*known);
+            }
+        }
+        co_return co_await access_->namespace_labels(std::move(ns));
     }
 
     /// A store as `forget_store` names it: a ClusterSecretStore by name, a SecretStore by namespace and name.
@@ -803,11 +965,18 @@ private:
         return id += name;
     }
 
-    /// The store's spec: from the manifests, else from the cluster.
-    boost::asio::awaitable<result<spec::secret_store, failure>> find_store(spec::store_ref ref, std::string ns) {
+    /// The store's spec: from the store source (a controller's caches), else the manifests,
+    /// else the cluster.
+    boost::asio::awaitable<result<std::shared_ptr<spec::secret_store const>, failure>> find_store(spec::store_ref ref,
+                                                                                                  std::string ns) {
         bool const cluster = ref.kind == spec::store_kind::cluster_secret_store;
+        if (source_.find) {
+            std::string_view const in_namespace = cluster ? std::string_view() : std::string_view(ns);
+            if (auto known = source_.find(ref.kind, in_namespace, ref.name)) co_return known;
+        }
         for (auto const& s : manifests_->stores)
-            if (s.kind == ref.kind && s.metadata.name == ref.name && (cluster || s.metadata.namespace_ == ns)) co_return s;
+            if (s.kind == ref.kind && s.metadata.name == ref.name && (cluster || s.metadata.namespace_ == ns))
+                co_return std::make_shared<spec::secret_store const>(s);
         auto c = access_->cluster_client();
         std::string where;
         if (!cluster) where = " in namespace \"" + ns + "\"";
@@ -827,7 +996,7 @@ private:
         boost::json::value doc(std::move(*o));
         auto parsed = spec::parse_as<spec::secret_store>(doc);
         if (!parsed) co_return detail::prefixed("the cluster's copy is not valid", parsed.error());
-        co_return std::move(*parsed);
+        co_return std::make_shared<spec::secret_store const>(std::move(*parsed));
     }
 
     runtime* rt_;
@@ -840,6 +1009,9 @@ private:
     auth::store_auth_context<kube_access_type> ctx_;
     std::map<std::string, std::shared_ptr<vault_entry>> vaults_;
     std::map<std::string, std::set<std::string>> store_vaults_;  ///< store_id -> the vault_keys it used
+    std::map<std::string, std::shared_ptr<resolution>> resolutions_;  ///< resolution_key -> kept across runs
+    store_source source_;
+    std::function<sink::target_knowledge(sink::target const&)> target_hints_;
     std::uint64_t unkeyed_ = 0;
     std::shared_ptr<read_cache<Clock>> shared_reads_;
     std::shared_ptr<transform::templating::template_cache> templates_;  ///< compiled templates, per ES generation

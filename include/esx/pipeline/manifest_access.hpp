@@ -41,24 +41,43 @@ public:
                                                                                          std::string name,
                                                                                          std::string key) {
         if (auto const* s = find("Secret", ns, name)) {
-            ++from_files_;
+            ++counts_->files;
             co_return secret_key_of(*s, key, ns, name);
         }
+        if (memoize_) co_return co_await memoized_secret_key(std::move(ns), std::move(name), std::move(key));
         auto c = cluster_access();
         if (!c) co_return c.error();
-        ++from_cluster_;
+        ++counts_->cluster;
         co_return co_await (*c)->read_secret_key(std::move(ns), std::move(name), std::move(key));
+    }
+
+    /** A copy for one store resolution: a Secret it reads from the cluster is read once, however
+        many of its keys are asked for (a client id and secret are two keys of one Secret: one
+        GET), until `forget_reads()`, which wipes what it kept and reads afresh from then on. The
+        counters are shared with this one. */
+    std::shared_ptr<manifest_access> for_one_resolution() const {
+        auto copy = std::make_shared<manifest_access>(manifests_, cluster_);
+        copy->access_ = access_;
+        copy->counts_ = counts_;
+        copy->memoize_ = true;
+        return copy;
+    }
+
+    /// Ends what `for_one_resolution` started: the kept Secrets are wiped (`secret_bytes`).
+    void forget_reads() {
+        memoize_ = false;
+        memo_.clear();
     }
 
     boost::asio::awaitable<result<std::map<std::string, std::string>, failure>>
     service_account_annotations(std::string ns, std::string name) {
         if (auto const* sa = find("ServiceAccount", ns, name)) {
-            ++from_files_;
+            ++counts_->files;
             co_return string_map(*sa, "annotations");
         }
         auto c = cluster_access();
         if (!c) co_return c.error();
-        ++from_cluster_;
+        ++counts_->cluster;
         co_return co_await (*c)->service_account_annotations(std::move(ns), std::move(name));
     }
 
@@ -66,7 +85,7 @@ public:
                                                                                       std::vector<std::string> audiences) {
         auto c = cluster_access();
         if (!c) co_return c.error();
-        ++from_cluster_;
+        ++counts_->cluster;
         co_return co_await (*c)->request_service_account_token(std::move(ns), std::move(name), std::move(audiences));
     }
 
@@ -76,12 +95,12 @@ public:
     boost::asio::awaitable<result<std::map<std::string, std::string>, failure>> namespace_labels(std::string ns) {
         std::map<std::string, std::string> labels;
         if (auto const* n = find("Namespace", "", ns)) {
-            ++from_files_;
+            ++counts_->files;
             labels = string_map(*n, "labels");
         } else {
             auto c = cluster_client();
             if (!c) co_return c.error();
-            ++from_cluster_;
+            ++counts_->cluster;
             auto o = co_await (*c)->get(kube::resources::namespaces, "", ns);
             if (!o) {
                 failure f = o.error();
@@ -99,19 +118,19 @@ public:
     boost::asio::awaitable<result<std::map<std::string, std::string>, failure>> config_map_data(std::string ns,
                                                                                               std::string name) {
         if (auto const* cm = find("ConfigMap", ns, name)) {
-            ++from_files_;
+            ++counts_->files;
             co_return data_of(*cm);
         }
         auto c = cluster_client();
         if (!c) co_return c.error();
-        ++from_cluster_;
+        ++counts_->cluster;
         auto o = co_await (*c)->get(kube::resources::config_maps, ns, name);
         if (!o) co_return o.error();
         co_return data_of(*o);
     }
 
-    std::size_t reads_from_files() const noexcept { return from_files_; }
-    std::size_t reads_from_cluster() const noexcept { return from_cluster_; }
+    std::size_t reads_from_files() const noexcept { return counts_->files; }
+    std::size_t reads_from_cluster() const noexcept { return counts_->cluster; }
     spec::manifest_set const& manifests() const noexcept { return *manifests_; }
 
     /// The cluster client (for stores and ExternalSecrets that are not in the files).
@@ -121,6 +140,44 @@ public:
     }
 
 private:
+    /// A Secret's keys as one cluster read gave them; nothing for a value that is not base64.
+    using secret_keys = std::map<std::string, std::optional<secret_bytes>, std::less<>>;
+
+    boost::asio::awaitable<result<std::optional<secret_bytes>, failure>> memoized_secret_key(std::string ns,
+                                                                                            std::string name,
+                                                                                            std::string key) {
+        std::string const id = ns + '/' + name;
+        auto kept = memo_.find(id);
+        if (kept == memo_.end()) {
+            auto c = cluster_client();
+            if (!c) co_return c.error();
+            ++counts_->cluster;
+            auto secret = co_await (*c)->get(kube::resources::secrets, ns, name);
+            if (!secret) co_return secret.error();
+            secret_keys keys;
+            if (auto* data = secret->if_contains("data"); data && data->is_object()) {
+                for (auto& [k, v] : data->as_object()) {
+                    if (!v.is_string()) continue;
+                    auto decoded = kube::detail::base64_decode(v.as_string());
+                    std::optional<secret_bytes> value;
+                    if (decoded) {
+                        value.emplace(*decoded);
+                        esx::detail::secure_wipe(decoded->data(), decoded->size());
+                    }
+                    keys.emplace(std::string(k), std::move(value));
+                    esx::detail::secure_wipe(v.as_string().data(), v.as_string().size());
+                }
+            }
+            kept = memo_.emplace(id, std::move(keys)).first;
+        }
+        auto const it = kept->second.find(key);
+        if (it == kept->second.end()) co_return std::optional<secret_bytes>();
+        if (!it->second)
+            co_return failure{make_error_code(error::malformed_response),
+                              "data." + key + " of Secret " + ns + "/" + name + " is not valid base64"};
+        co_return std::optional<secret_bytes>(*it->second);
+    }
+
     result<std::shared_ptr<auth::kube_client_access<Client>>, failure> cluster_access() {
         if (!access_) {
             auto c = cluster_client();
@@ -187,7 +244,12 @@ private:
     std::shared_ptr<spec::manifest_set const> manifests_;
     cluster_source cluster_;
     std::shared_ptr<auth::kube_client_access<Client>> access_;
-    std::size_t from_files_ = 0, from_cluster_ = 0;
+    struct counters {
+        std::size_t files = 0, cluster = 0;
+    };
+    std::shared_ptr<counters> counts_ = std::make_shared<counters>();
+    bool memoize_ = false;                      ///< `for_one_resolution`
+    std::map<std::string, secret_keys> memo_;  ///< "ns/name" -> keys, while memoizing
 };
 
 static_assert(auth::kube_access<manifest_access<>>);

@@ -7,6 +7,7 @@
 #include <esx/sink/target.hpp>
 #include <esx/transform/template/options.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <string>
@@ -33,13 +34,23 @@ struct pipeline_options {
     /// Called by `sync_all` as each ExternalSecret finishes, in completion order (a progress
     /// line; the results themselves come back in the order given). Empty: not called.
     std::function<void(sync_result const&)> on_result;
+    /** How long a store's resolution (its auth policy, i.e. the credential read from its Secret
+        or ServiceAccount, and its vault client) serves later runs (ESO's
+        `--store-requeue-interval`, 5 minutes). It is made again sooner when the store's spec
+        or uid changes, when `forget_store` names it, or when Azure refuses the credential
+        (`condition::auth_failed`): a rotated credential Secret is therefore used at the latest
+        one period after the rotation, and at once after Azure refuses the old one. Zero:
+        resolved once per run, as before (the CLI's one run is not affected either way). */
+    std::chrono::seconds store_revalidation = std::chrono::minutes(5);
 };
 
 /// What a pipeline did so far (all runs).
 struct pipeline_stats {
     std::size_t vault_reads = 0;     ///< object GETs sent to Key Vault (after deduplication)
     std::size_t list_pages = 0;      ///< listing pages read for `dataFrom.find`
-    std::size_t stores_resolved = 0; ///< store lookups with their credentials (once per store, namespace and run)
+    std::size_t stores_resolved = 0; ///< store lookups (once per store, namespace and run)
+    std::size_t credentials_resolved = 0;  ///< store resolutions that read credentials (the others reused a kept one)
+    std::size_t resolutions_dropped = 0;   ///< kept resolutions dropped because Azure refused their credential
     std::size_t vault_clients = 0;   ///< clients made, one per (identity, vault)
 };
 

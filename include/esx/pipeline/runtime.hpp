@@ -23,6 +23,7 @@
 
 #include <cstdlib>
 #include <exception>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -190,12 +191,20 @@ public:
         return shared<Transport>([&] { return new Transport(ex_, azure_options_); });
     }
 
+    /** Every Azure request of this runtime's transports (token endpoints, IMDS, Key Vault; each
+        attempt of a retried one) awaits `pace()` first: a controller's Azure call limit
+        (`controller::call_limit_options::azure_qps`). It may be set after the transports were
+        made (they hold a shared slot); an empty function removes it. Not the Kubernetes
+        client's: that one has its own limiter (`runtime_options::kube_qps`). */
+    void pace_azure_requests(std::function<boost::asio::awaitable<void>()> pace) { *azure_pace_ = std::move(pace); }
+
     /// The IMDS transport (plain HTTP, never through a proxy) and endpoint.
     std::shared_ptr<transport::http> imds_transport() {
         return shared<transport::http>([&] {
             transport::options o;
             o.proxy = transport::proxy_settings{};
             o.logger = options_.logger;
+            o.pace = azure_options_.pace;
             return new transport::http(ex_, std::move(o));
         });
     }
@@ -220,8 +229,20 @@ private:
         }
     }
 
+    using pace_function = std::function<boost::asio::awaitable<void>()>;
+
+    /// Awaits the pace set by `pace_azure_requests`, if any (a coroutine of its own, holding the
+    /// slot: the transports' copies of the options outlive no runtime, but need not know it).
+    static boost::asio::awaitable<void> paced(std::shared_ptr<pace_function const> slot) {
+        if (*slot) {
+            auto wait = (*slot)();
+            co_await std::move(wait);
+        }
+    }
+
     void init(runtime_options o) {
         options_ = std::move(o);
+        azure_options_.pace = [slot = std::shared_ptr<pace_function const>(azure_pace_)] { return paced(slot); };
         imds_endpoint_ = detail::imds_endpoint_for(options_);
         azure_options_.resolve = options_.resolve;
         azure_options_.logger = options_.logger;
@@ -241,6 +262,7 @@ private:
     result<void, failure> status_;
     transport::options azure_options_;
     std::string imds_endpoint_;
+    std::shared_ptr<pace_function> azure_pace_ = std::make_shared<pace_function>();
     std::optional<result<std::shared_ptr<kube::client<>>, failure>> kube_;
     std::map<std::type_index, std::shared_ptr<void>> shared_;
 };

@@ -57,6 +57,9 @@ struct kubernetes_secret_options {
       the Secret belongs to this ExternalSecret (`detail::belongs_to`), else
       `error::delete_not_allowed` with ESO's wording.
     - A dry run reads, computes and reports; it writes (and deletes) nothing.
+    - What the caller knows (`apply_options::known`, a controller's cache of managed Secrets)
+      saves reads: a target known absent is created without a GET (Owner, Orphan; a 409
+      AlreadyExists falls back to the read), and known orphans are deleted without the LIST.
 
     The client is shared (`std::shared_ptr`) or borrowed (a reference that must outlive the
     sink). Use the sink on the client's executor.
@@ -90,12 +93,21 @@ public:
         }
         std::string const manager = detail::field_manager(t.external_secret_name);
         if (t.creation == spec::creation_policy::owner && options_.delete_orphans && !o.dry_run) {
-            auto cleaned = co_await delete_orphans(t);
+            // Not `known ? co_await a : co_await b`: g++ 12 miscompiles co_await in a conditional.
+            result<void, failure> cleaned;
+            if (o.known.orphans) cleaned = co_await delete_known_orphans(t, *o.known.orphans);
+            else cleaned = co_await delete_orphans(t);
             if (!cleaned) co_return cleaned.error();
         }
+        // The caller's cache says there is no such Secret: create without reading first (Owner
+        // and Orphan create whatever is there; Merge and CreateOrMerge must see the live keys;
+        // a dry run writes nothing, so no 409 would correct a wrong hint: it reads).
+        bool trust_absent = o.known.absent && !o.dry_run &&
+                            (t.creation == spec::creation_policy::owner || t.creation == spec::creation_policy::orphan);
         int const attempts = options_.conflict_attempts < 1 ? 1 : options_.conflict_attempts;
         for (int attempt = 1;; ++attempt) {
-            auto live = co_await read(t);
+            result<live_secret, failure> live = live_secret{};
+            if (!trust_absent) live = co_await read(t);
             if (!live) co_return live.error();
             auto plan = detail::plan_write(live->model ? &*live->model : nullptr, live->mine, t);
             if (!plan) co_return plan.error();
@@ -115,6 +127,13 @@ public:
                 co_return out;
             }
             failure f = written.error();
+            if (trust_absent && f == condition::conflict) {
+                // AlreadyExists: the cache did not know it (no managed label, or made meanwhile).
+                // Read it and write as usual; this attempt does not count as a conflict.
+                trust_absent = false;
+                --attempt;
+                continue;
+            }
             if (f == condition::conflict) {
                 if (attempt < attempts) continue;
                 co_return failure(make_error_code(error::conflict_retries_exhausted),
@@ -202,6 +221,21 @@ private:
         live.model = std::move(*model);
         live.object = std::move(*got);
         co_return live;
+    }
+
+    // The same with the names the caller's cache gave: no LIST.
+    awaitable<result<void, failure>> delete_known_orphans(target const& t, std::vector<std::string> const& names) {
+        for (auto const& name : names) {
+            if (name.empty() || name == t.name) continue;
+            kube::delete_options const d;
+            auto gone = co_await client_->remove(kube::resources::secrets, t.namespace_, name, d);
+            if (!gone && gone.error() != condition::not_found) {
+                failure f = gone.error();
+                f.message = "could not delete orphaned secrets: Secret " + t.namespace_ + "/" + name + ": " + f.what();
+                co_return f;
+            }
+        }
+        co_return result<void, failure>();
     }
 
     // ESO's deleteOrphanedSecrets: Secrets labelled as created by this ExternalSecret under

@@ -47,10 +47,26 @@ struct target {
     spec::deletion_policy deletion = spec::deletion_policy::retain;
 };
 
+/// What the caller already knows of a target before the sink looks (a controller's cache of the
+/// Secrets it manages). Default: nothing; the sink reads what it needs. Sinks that do not read
+/// before writing ignore it.
+struct target_knowledge {
+    /// The caller's complete view of the Secrets it manages holds none under this name. For
+    /// creationPolicy Owner and Orphan the Kubernetes sink then creates without reading first;
+    /// if the Secret exists after all (409 AlreadyExists: one without the managed label, or one
+    /// made since), it falls back to reading it and writing as usual.
+    bool absent = false;
+    /// The other Secrets this ExternalSecret created (label `created-by`), as the caller's view
+    /// holds them (ESO's `deleteOrphanedSecrets` reads its informer cache too); unset: the
+    /// Kubernetes sink lists them.
+    std::optional<std::vector<std::string>> orphans;
+};
+
 /// How a sink is asked to act. Passed by value and without a default, so that no call site
 /// builds a temporary with a default argument around a coroutine (g++ 12).
 struct apply_options {
     bool dry_run = false;  ///< compute and report what would change; write nothing
+    target_knowledge known;  ///< what the caller knows of the target already (a controller sets it per target)
 };
 
 /// What a sink did (or, in a dry run, would do).

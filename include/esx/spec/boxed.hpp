@@ -1,7 +1,7 @@
 // esx::spec::boxed<T>: an optional whose value lives on the heap.
 //
 // For the fields that are large and rarely set (`target.template`, `target.manifest`,
-// `sourceRef.generatorRef`): a `std::optional` keeps room for its value inline in every object,
+// `sourceRef.generatorRef`, an entry's `sourceRef`): a `std::optional` keeps room for its value inline in every object,
 // set or not, and a run holds one ExternalSecret per manifest (10,000 in bench-sync, where the
 // inline room of these three was some 6 MiB). A boxed field costs one pointer when unset.
 //

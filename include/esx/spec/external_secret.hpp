@@ -71,7 +71,7 @@ struct remote_ref {
 struct external_secret_data {
     std::string secret_key;            ///< `secretKey`
     remote_ref remote;                 ///< `remoteRef`
-    std::optional<source_ref> source;  ///< `sourceRef`
+    boxed<source_ref> source;          ///< `sourceRef` (boxed: rare, and 3 entries per object is common)
     friend bool operator==(external_secret_data const&, external_secret_data const&) = default;
 };
 
@@ -116,7 +116,7 @@ struct external_secret_data_from {
     std::optional<remote_ref> extract;
     std::optional<find_ref> find;
     std::vector<rewrite> rewrites;     ///< `rewrite`, applied in order
-    std::optional<source_ref> source;  ///< `sourceRef`
+    boxed<source_ref> source;          ///< `sourceRef` (boxed: rare, and 3 entries per object is common)
     friend bool operator==(external_secret_data_from const&, external_secret_data_from const&) = default;
 };
 

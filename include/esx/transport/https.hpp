@@ -13,7 +13,8 @@ namespace esx::transport {
     `ca_pem`) and name the requested host (DNS name or IP address); SNI is sent for DNS names.
     Connections are pooled per (scheme, host, port), at most `max_connections_per_host` at
     once (further requests wait for one, within their total timeout), and closed after
-    `idle_timeout`. `HTTPS_PROXY`/`NO_PROXY` are honoured with a CONNECT tunnel.
+    `idle_timeout`; at most `max_idle_connections` wait idle across all hosts (the one idle
+    longest is closed first). `HTTPS_PROXY`/`NO_PROXY` are honoured with a CONNECT tunnel.
 
     Use it from the executor it was made with (one io_context thread or a strand).
 

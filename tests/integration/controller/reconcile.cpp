@@ -4,12 +4,14 @@
 // target Secret are read back from the mock; the mock's request log counts writes.
 #include "../pipeline/world.hpp"
 
+#include <esx/controller/cache_sources.hpp>
 #include <esx/controller/reconcile.hpp>
 
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -238,6 +240,84 @@ std::string put_remote(std::string const& name, std::string const& value) {
     vault_admin admin(shared().w, "kv1");
     admin.set(name, value);
     return value;
+}
+
+/// A rig whose pipeline takes its stores and target hints from caches, as basic_controller wires
+/// it (<esx/controller/cache_sources.hpp>); the test fills the caches from the mock cluster as
+/// the reflectors would.
+struct cached_rig : rig {
+    cached_rig() {
+        fill_stores();
+        fill_managed();
+        pipeline.serve_stores_from(ctl::store_source_from(stores, cluster_stores, namespaces));
+        pipeline.hint_targets([this](esx::sink::target const& t) { return ctl::target_knowledge_from(managed, created_by, t); });
+    }
+    void fill_stores() {
+        auto page = esx::test::run(cw.ioc, cw.client()->list(esx::kube::resources::secret_stores, "apps"));
+        BOOST_REQUIRE_MESSAGE(page, (page ? "" : page.error().what()));
+        stores.clear();
+        for (auto const& item : page->items) {
+            auto s = spec::parse_as<spec::secret_store>(item);
+            BOOST_REQUIRE_MESSAGE(s, (s ? "" : s.error().what()));
+            ctl::object_key key(s->metadata.namespace_, s->metadata.name);
+            stores.upsert(std::move(key), std::make_shared<spec::secret_store const>(std::move(*s)));
+        }
+        stores.mark_synced();
+        cluster_stores.mark_synced();
+    }
+    void fill_managed() {
+        esx::kube::list_options o;
+        o.label_selector = std::string(ctl::managed_label_selector);
+        auto page = esx::test::run(cw.ioc, cw.client()->list(esx::kube::resources::secrets, "apps", o));
+        BOOST_REQUIRE_MESSAGE(page, (page ? "" : page.error().what()));
+        managed.clear();
+        for (auto const& item : page->items) {
+            auto m = ctl::read_managed_secret(item);
+            BOOST_REQUIRE(m);
+            auto key = m->key();
+            managed.upsert(std::move(key), std::make_shared<ctl::managed_secret const>(std::move(*m)));
+        }
+        managed.mark_synced();
+        created_by.rebuild(managed);
+    }
+    /// Reconciles without refreshing any cache (so the request log holds the reconcile's only).
+    ctl::sync_outcome reconcile_only(std::string const& name) {
+        auto out = rt.run(optional_outcome(reconciler, ctl::object_key("apps", name)));
+        BOOST_REQUIRE(out);
+        return *out;
+    }
+
+    ctl::object_cache<spec::secret_store> stores, cluster_stores;
+    ctl::object_cache<json::object> namespaces;  // never synced here: labels would come from the API
+    ctl::object_cache<ctl::managed_secret> managed;
+    ctl::created_by_index created_by;
+};
+
+/// Kubernetes requests logged since `from`, as "METHOD path" -> count (a Secret or ExternalSecret
+/// name is kept: the tests look for specific objects).
+std::map<std::string, std::size_t> kube_routes_since(std::size_t from) {
+    std::map<std::string, std::size_t> out;
+    auto const log = shared().w.kube.requests();
+    for (std::size_t i = from; i < log.size(); ++i) ++out[log[i].method + " " + log[i].path];
+    return out;
+}
+
+std::size_t total(std::map<std::string, std::size_t> const& routes) {
+    std::size_t n = 0;
+    for (auto const& [route, count] : routes) n += count;
+    return n;
+}
+
+std::string describe(std::map<std::string, std::size_t> const& routes) {
+    std::string out;
+    for (auto const& [route, count] : routes) out += "  " + std::to_string(count) + " x " + route + "\n";
+    return out;
+}
+
+void create_object(esx::kube::resource const& res, std::string const& doc) {
+    auto& cw = shared();
+    auto r = esx::test::run(cw.ioc, cw.client()->create(res, "apps", json::parse(doc).as_object()));
+    BOOST_REQUIRE_MESSAGE(r, (r ? "" : r.error().what()));
 }
 
 } // namespace
@@ -715,6 +795,218 @@ BOOST_AUTO_TEST_CASE(events_are_rate_limited_per_object_and_refill_on_the_clock)
     BOOST_TEST(r.events.stats().created == 26u);
     BOOST_TEST(r.events.stats().dropped == 6u);
     BOOST_TEST(r.events_of("noisy").size() == 26u);
+}
+
+BOOST_AUTO_TEST_CASE(a_cold_sync_reads_the_store_and_its_credentials_once_and_asks_the_api_server_only_to_write) {
+    cached_rig r;
+    int const n = 6;
+    auto name = [](int i) { return "cold-" + std::to_string(i); };
+    for (int i = 0; i < n; ++i) r.create_es(name(i), one_entry(name(i) + "-target", "shared-" + std::to_string(i)));
+    r.refresh_cache();
+    r.fill_managed();  // synced; none of the targets exists yet
+    auto const from = r.cw.w.kube.requests().size();
+    for (int i = 0; i < n; ++i) BOOST_TEST(is(r.reconcile_only(name(i)), ctl::sync_outcome::kind::synced));
+    auto const routes = kube_routes_since(from);
+    BOOST_TEST_MESSAGE("Kubernetes requests of " << n << " cold syncs:\n" << describe(routes));
+
+    auto count = [&](std::string const& route) {
+        auto const it = routes.find(route);
+        return it == routes.end() ? std::size_t(0) : it->second;
+    };
+    std::size_t secret_gets = 0, secret_lists = 0, store_gets = 0;
+    for (auto const& [route, c] : routes) {
+        if (route.starts_with("GET /api/v1/namespaces/apps/secrets/")) secret_gets += c;
+        if (route == "GET /api/v1/namespaces/apps/secrets") secret_lists += c;
+        if (route.starts_with("GET /apis/external-secrets.io/") && route.find("secretstores") != std::string::npos) store_gets += c;
+    }
+    BOOST_TEST(store_gets == 0u);                                                   // from the store cache
+    BOOST_TEST(count("GET /api/v1/namespaces/apps/secrets/sp-creds") == 1u);         // the credential, once
+    BOOST_TEST(secret_gets == 1u);                                                  // no target read before its create
+    BOOST_TEST(secret_lists == 0u);                                                 // orphans from the cache
+    BOOST_TEST(count("POST /api/v1/namespaces/apps/secrets") == std::size_t(n));     // the writes: one per sync
+    for (int i = 0; i < n; ++i)
+        BOOST_TEST(count("PATCH /apis/external-secrets.io/v1/namespaces/apps/externalsecrets/" + name(i) + "/status") == 1u);
+    // Per sync: the Secret, the status and ESO's Created event; plus the credential once.
+    BOOST_TEST(total(routes) == 3u * n + 1u);
+    for (int i = 0; i < n; ++i) {
+        auto s = r.secret(name(i) + "-target");
+        BOOST_REQUIRE(s);
+        BOOST_TEST(value_of(*s) == "shared-value-" + std::to_string(i));
+        BOOST_TEST(r.ready(name(i))["status"] == "True");
+    }
+    BOOST_TEST(r.pipeline.stats().credentials_resolved == 1u);
+    BOOST_TEST(r.pipeline.kept_resolutions() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_cluster_store_whose_credential_names_its_namespace_reads_it_once_for_every_namespace) {
+    cached_rig r;
+    auto& cw = r.cw;
+    auto k = cw.client();
+    auto store = json::parse(R"({"apiVersion":"external-secrets.io/v1","kind":"ClusterSecretStore",
+        "metadata":{"name":"shared-kv"},
+        "spec":{"provider":{"azurekv":{"tenantId":"esx-tenant","vaultUrl":")" + cw.w.vault_url("kv1") + R"(",
+          "authSecretRef":{"clientId":{"name":"sp-creds","key":"ClientID","namespace":"apps"},
+                           "clientSecret":{"name":"sp-creds","key":"ClientSecret","namespace":"apps"}}}}}})").as_object();
+    auto created = esx::test::run(cw.ioc, k->create(esx::kube::resources::cluster_secret_stores, "", store));
+    BOOST_REQUIRE_MESSAGE(created, (created ? "" : created.error().what()));
+    auto listed = esx::test::run(cw.ioc, k->list(esx::kube::resources::cluster_secret_stores, ""));
+    BOOST_REQUIRE(listed);
+    for (auto const& item : listed->items) {
+        auto s = spec::parse_as<spec::secret_store>(item);
+        BOOST_REQUIRE_MESSAGE(s, (s ? "" : s.error().what()));
+        ctl::object_key key(std::string_view(), s->metadata.name);
+        r.cluster_stores.upsert(std::move(key), std::make_shared<spec::secret_store const>(std::move(*s)));
+    }
+    put_remote("rc-everywhere", "value-rc-everywhere");
+    std::vector<std::string> const namespaces{"team-a", "team-b", "other"};
+    for (auto const& ns : namespaces) {
+        auto doc = json::parse(R"({"apiVersion":"external-secrets.io/v1","kind":"ExternalSecret",
+            "metadata":{"name":"everywhere","namespace":")" + ns + R"("},
+            "spec":{"secretStoreRef":{"kind":"ClusterSecretStore","name":"shared-kv"},"target":{"name":"everywhere-target"},
+                    "data":[{"secretKey":"value","remoteRef":{"key":"rc-everywhere"}}]}})").as_object();
+        auto es = esx::test::run(cw.ioc, k->create(esx::kube::resources::external_secrets, ns, doc));
+        BOOST_REQUIRE_MESSAGE(es, (es ? "" : es.error().what()));
+        auto parsed = spec::read_external_secret(*es);
+        BOOST_REQUIRE(parsed);
+        r.cache.upsert(ctl::object_key(ns, "everywhere"), std::make_shared<spec::external_secret const>(std::move(*parsed)));
+    }
+    auto const credential_reads = [&] { return cw.w.kube_requests("/api/v1/namespaces/apps/secrets/sp-creds", "GET"); };
+    auto const before = credential_reads();
+    for (auto const& ns : namespaces) {
+        auto out = r.rt.run(rig::optional_outcome(r.reconciler, ctl::object_key(ns, "everywhere")));
+        BOOST_REQUIRE(out);
+        BOOST_TEST(is(*out, ctl::sync_outcome::kind::synced));
+        auto s = cw.w.secret_in_cluster(ns, "everywhere-target");
+        BOOST_REQUIRE(s);
+        BOOST_TEST(world::data_of(*s, "value") == "value-rc-everywhere");
+    }
+    BOOST_TEST(credential_reads() == before + 1);  // one resolution serves the three namespaces
+    BOOST_TEST(r.pipeline.stats().credentials_resolved == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_target_the_cache_does_not_hold_is_created_without_a_get_and_falls_back_to_reading_on_409) {
+    cached_rig r;
+    put_remote("rc-fallback", "value-rc-fallback");
+    // A Secret without the managed label: the managed-Secret cache does not hold it.
+    create_object(esx::kube::resources::secrets, R"({"apiVersion":"v1","kind":"Secret",
+        "metadata":{"name":"fallback-target","namespace":"apps"},"stringData":{"other":"kept-by-nobody"}})");
+    r.create_es("fallback", one_entry("fallback-target", "rc-fallback"));
+    r.refresh_cache();
+    r.fill_managed();
+    BOOST_REQUIRE(!r.managed.find(ctl::object_key("apps", "fallback-target")));
+
+    auto const from = r.cw.w.kube.requests().size();
+    BOOST_TEST(is(r.reconcile_only("fallback"), ctl::sync_outcome::kind::synced));
+    std::vector<std::string> calls;  // the sink's requests for the target, in order, with their status
+    auto const log = r.cw.w.kube.requests();
+    for (std::size_t i = from; i < log.size(); ++i)
+        if (log[i].path == "/api/v1/namespaces/apps/secrets" || log[i].path == "/api/v1/namespaces/apps/secrets/fallback-target")
+            calls.push_back(log[i].method + " " + std::to_string(log[i].status));
+    BOOST_TEST(calls == (std::vector<std::string>{"POST 409", "GET 200", "PUT 200"}), boost::test_tools::per_element());
+    auto s = r.secret("fallback-target");
+    BOOST_REQUIRE(s);
+    BOOST_TEST(value_of(*s) == "value-rc-fallback");
+    BOOST_TEST(r.ready("fallback")["status"] == "True");
+}
+
+BOOST_AUTO_TEST_CASE(orphans_of_a_renamed_target_are_found_in_the_cache_and_deleted_without_a_list) {
+    cached_rig r;
+    put_remote("rc-rename", "value-rc-rename");
+    r.create_es("rename", one_entry("rename-first", "rc-rename"));
+    BOOST_TEST(is(r.reconcile("rename"), ctl::sync_outcome::kind::synced));
+    BOOST_REQUIRE(r.secret("rename-first"));
+    r.patch_es("rename", R"({"spec":{"target":{"name":"rename-second"}}})");
+    r.refresh_cache();
+    r.fill_managed();
+    // rename-first: created by `rename` under a name that is not `rename`, so in the index.
+    BOOST_TEST(r.created_by.orphans(r.managed, "apps", "rename", "rename-second") == std::vector<std::string>{"rename-first"},
+               boost::test_tools::per_element());
+    BOOST_TEST(r.created_by.orphans(r.managed, "apps", "rename", "rename-first").empty());
+
+    auto const from = r.cw.w.kube.requests().size();
+    BOOST_TEST(is(r.reconcile_only("rename"), ctl::sync_outcome::kind::synced));
+    auto const routes = kube_routes_since(from);
+    BOOST_TEST_MESSAGE("Kubernetes requests of the renamed sync:\n" << describe(routes));
+    BOOST_TEST(routes.count("GET /api/v1/namespaces/apps/secrets") == 0u);  // no LIST
+    BOOST_TEST(routes.count("DELETE /api/v1/namespaces/apps/secrets/rename-first") == 1u);
+    BOOST_TEST(!r.secret("rename-first"));
+    auto s = r.secret("rename-second");
+    BOOST_REQUIRE(s);
+    BOOST_TEST(value_of(*s) == "value-rc-rename");
+}
+
+BOOST_AUTO_TEST_CASE(a_rotated_credential_is_used_after_the_revalidation_period_or_at_once_when_azure_refuses_the_old_one) {
+    using timed_pipeline = esx::basic_pipeline<esx::default_auth, esx::default_vault_transport, esx::sink::kubernetes_secret<>,
+                                               esx::object::default_kinds_t, esx::testing::fake_clock>;
+    auto& cw = shared();
+    create_object(esx::kube::resources::secrets, R"({"apiVersion":"v1","kind":"Secret",
+        "metadata":{"name":"rotating-creds","namespace":"apps"},
+        "stringData":{"ClientID":"sp-reader","ClientSecret":"sp-reader-secret"}})");
+    create_object(esx::kube::resources::secret_stores, R"({"apiVersion":"external-secrets.io/v1","kind":"SecretStore",
+        "metadata":{"name":"rotating","namespace":"apps"},
+        "spec":{"provider":{"azurekv":{"tenantId":"esx-tenant","vaultUrl":")" + cw.w.vault_url("kv1") + R"(",
+          "authSecretRef":{"clientId":{"name":"rotating-creds","key":"ClientID"},
+                           "clientSecret":{"name":"rotating-creds","key":"ClientSecret"}}}}}})");
+    auto rotate = [&](std::string const& client, std::string const& secret) {
+        json::value body = json::parse(R"({"stringData":{"ClientID":")" + client + R"(","ClientSecret":")" + secret + R"("}})");
+        auto p = esx::test::run(cw.ioc, cw.client()->patch(esx::kube::resources::secrets, "apps", "rotating-creds",
+                                                           esx::kube::patch_type::merge, body));
+        BOOST_REQUIRE_MESSAGE(p, (p ? "" : p.error().what()));
+    };
+    put_remote("rc-rotate", "value-rc-rotate");
+    auto es = spec::parse_as<spec::external_secret>(json::parse(R"({"apiVersion":"external-secrets.io/v1",
+        "kind":"ExternalSecret","metadata":{"name":"rotate","namespace":"apps"},
+        "spec":{"secretStoreRef":{"kind":"SecretStore","name":"rotating"},"target":{"name":"rotate-target"},
+                "data":[{"secretKey":"value","remoteRef":{"key":"rc-rotate"}}]}})"));
+    BOOST_REQUIRE_MESSAGE(es, (es ? "" : es.error().what()));
+
+    esx::runtime rt(cw.w.options());
+    auto kube = rt.kube().value();
+    esx::testing::fake_clock clock;
+    esx::pipeline_options po;
+    po.store_revalidation = 5min;
+    timed_pipeline p(rt, std::make_shared<esx::sink::kubernetes_secret<>>(kube), spec::manifest_set{}, po, clock);
+    auto credential_reads = [&] { return cw.w.kube_requests("/api/v1/namespaces/apps/secrets/rotating-creds", "GET"); };
+    auto reads_by = [&](std::string const& who) { return cw.w.vault_reads_of("/secrets/rc-rotate", who); };
+    auto sync = [&] { return rt.run(p.sync(*es)); };
+
+    auto const creds0 = credential_reads();
+    auto const reader0 = reads_by("sp-reader"), admin0 = reads_by("sp-admin");
+    BOOST_TEST(sync().ok());
+    BOOST_TEST(credential_reads() == creds0 + 1);
+    BOOST_TEST(reads_by("sp-reader") == reader0 + 1);
+
+    // Rotated to another identity: within the period the kept resolution still serves.
+    rotate("sp-admin", "sp-admin-secret");
+    clock.advance(4min);
+    BOOST_TEST(sync().ok());
+    BOOST_TEST(credential_reads() == creds0 + 1);
+    BOOST_TEST(reads_by("sp-reader") == reader0 + 2);
+
+    // Past the period: read again, and the new credential reads.
+    clock.advance(61s);
+    BOOST_TEST(sync().ok());
+    BOOST_TEST(credential_reads() == creds0 + 2);
+    BOOST_TEST(reads_by("sp-admin") == admin0 + 1);
+    BOOST_TEST(reads_by("sp-reader") == reader0 + 2);
+
+    // Rotated back; Azure refuses the credential in use (sp-admin's: 401 to every request with a
+    // token): that sync fails, and the next one reads the credential again at once, period or not.
+    rotate("sp-reader", "sp-reader-secret");
+    cw.w.azure.add_fault(R"({"kind":"status","status":401,"target":"vault","authorized_only":true,"count":-1})");
+    auto refused = sync();
+    cw.w.azure.clear_faults();
+    BOOST_REQUIRE(refused.error);
+    BOOST_TEST((*refused.error == esx::condition::auth_failed));
+    BOOST_TEST(refused.error->what().find("sp-admin-secret") == std::string::npos);  // never a credential
+    BOOST_TEST(p.stats().resolutions_dropped == 1u);
+    BOOST_TEST(credential_reads() == creds0 + 2);
+    BOOST_TEST(sync().ok());
+    BOOST_TEST(credential_reads() == creds0 + 3);
+    BOOST_TEST(reads_by("sp-reader") == reader0 + 3);
+    auto s = shared().w.secret_in_cluster("apps", "rotate-target");
+    BOOST_REQUIRE(s);
+    BOOST_TEST(world::data_of(*s, "value") == "value-rc-rotate");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

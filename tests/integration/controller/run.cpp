@@ -28,6 +28,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -211,6 +212,31 @@ BOOST_AUTO_TEST_CASE(a_managed_secret_deleted_or_edited_queues_the_external_secr
     BOOST_TEST(w.drain_external_secrets().size() == 1u);
     w.triggers.managed_secret_changed(object_key("apps", "three"), true);  // target defaults to the ES name
     BOOST_TEST(w.drain_external_secrets().size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_relabelled_namespace_queues_its_external_secrets_on_cluster_stores_selecting_by_label) {
+    routing_world w;
+    auto selective = make_store("", "gold-only");
+    spec::cluster_store_condition gold;
+    gold.namespace_selector.emplace();
+    gold.namespace_selector->match_labels["tier"] = "gold";
+    selective.spec.conditions.push_back(gold);
+    w.put(selective);
+    w.put(make_store("", "open"));  // no conditions: labels do not matter to it
+    w.put(make_store("team-a", "kv"));
+    w.put(make_es("team-a", "on-gold", "gold-only", spec::store_kind::cluster_secret_store));
+    w.put(make_es("team-a", "on-open", "open", spec::store_kind::cluster_secret_store));
+    w.put(make_es("team-a", "on-kv", "kv"));
+    w.put(make_es("team-b", "elsewhere", "gold-only", spec::store_kind::cluster_secret_store));
+    w.drain_external_secrets();
+
+    w.triggers.namespace_changed("team-a");
+    auto const got = w.drain_external_secrets();
+    BOOST_TEST_REQUIRE(got.size() == 1u);
+    BOOST_TEST(got[0].first == "team-a/on-gold");
+    BOOST_TEST((got[0].second == reason::store_changed));
+    w.triggers.namespace_changed("default");
+    BOOST_TEST(w.drain_external_secrets().empty());
 }
 
 BOOST_AUTO_TEST_CASE(an_external_secret_of_a_cluster_external_secret_queues_its_owner) {
@@ -465,6 +491,48 @@ struct e2e_world {
                store + R"("},"data":[{"secretKey":"value","remoteRef":{"key":")" + remote + R"("}}])" + extra_spec + "}}";
     }
 
+    /// A ClusterSecretStore on `kv1` with apps' `sp-creds`; `conditions` a JSON array or empty.
+    std::string cluster_store_json(std::string const& name, std::string const& conditions = {}) const {
+        return R"({"apiVersion":"external-secrets.io/v1","kind":"ClusterSecretStore","metadata":{"name":")" + name +
+               R"("},"spec":{)" + (conditions.empty() ? std::string() : R"("conditions":)" + conditions + ",") +
+               R"("provider":{"azurekv":{"tenantId":"esx-tenant","vaultUrl":")" + azure.vault_url("kv1") +
+               R"(","authSecretRef":{"clientId":{"name":"sp-creds","key":"ClientID","namespace":"apps"},)"
+               R"("clientSecret":{"name":"sp-creds","key":"ClientSecret","namespace":"apps"}}}}}})";
+    }
+    /// An ExternalSecret in `ns` on ClusterSecretStore `store`: key `value` from `remote`.
+    static std::string cluster_es_json(std::string const& ns, std::string const& name, std::string const& store,
+                                       std::string const& remote) {
+        return R"({"apiVersion":"external-secrets.io/v1","kind":"ExternalSecret","metadata":{"name":")" + name +
+               R"(","namespace":")" + ns + R"("},"spec":{"refreshInterval":"1h","secretStoreRef":{"kind":"ClusterSecretStore","name":")" +
+               store + R"("},"data":[{"secretKey":"value","remoteRef":{"key":")" + remote + R"("}}]}})";
+    }
+    /// Sets (or, with "null", removes) one label of a namespace, as `kubectl label` does.
+    void label_namespace(std::string const& ns, std::string const& key, std::string const& value_json) {
+        merge_patch(esx::kube::resources::namespaces, "", ns,
+                    R"({"metadata":{"labels":{")" + key + R"(":)" + value_json + "}}}");
+    }
+    /// The Ready condition's message ("" if none).
+    std::string ready_message(esx::kube::resource const& r, std::string const& ns, std::string const& name) {
+        auto o = get(r, ns, name);
+        if (!o) return {};
+        auto const* st = o->if_contains("status");
+        if (!st || !st->is_object() || !st->as_object().if_contains("conditions")) return {};
+        for (auto const& c : st->as_object().at("conditions").as_array())
+            if (c.is_object() && c.as_object().if_contains("type") && c.as_object().at("type") == "Ready" &&
+                c.as_object().if_contains("message"))
+                return std::string(c.as_object().at("message").as_string());
+        return {};
+    }
+    /// A ClusterExternalSecret's `status.provisionedNamespaces`, as JSON ("" if none).
+    std::string provisioned_namespaces(std::string const& name) {
+        auto o = get(esx::kube::resources::cluster_external_secrets, "", name);
+        if (!o) return {};
+        auto const* st = o->if_contains("status");
+        if (!st || !st->is_object()) return {};
+        auto const* p = st->as_object().if_contains("provisionedNamespaces");
+        return p ? json::serialize(*p) : std::string();
+    }
+
     esx::mocks::kube::server kube;
     esx::mocks::azure::server azure;
     std::shared_ptr<std::map<std::string, std::string>> env;
@@ -584,14 +652,122 @@ BOOST_AUTO_TEST_CASE(a_store_that_is_not_ready_holds_its_external_secrets_until_
     BOOST_TEST(!w.get(res::secrets, "apps", "waits"));
     BOOST_TEST(w.vault_reads() == 0u);  // nobody hammers Azure for a store that cannot work
 
+    // The ExternalSecret says why it waits (ESO's flood gate: the store is not ready), naming
+    // the store and the store's own reason; never a value.
+    BOOST_TEST_REQUIRE(eventually(w.kube, [&] { return w.ready(res::external_secrets, "apps", "waits").first == "False"; }));
+    BOOST_TEST(w.ready(res::external_secrets, "apps", "waits").second == "SecretSyncedError");
+    auto const held_message = w.kubectl("get externalsecret waits -n apps -o jsonpath={.status.conditions[0].message}");
+    BOOST_TEST_MESSAGE(held_message);
+    BOOST_TEST(held_message.starts_with("could not get secret data from provider: SecretStore \"late-kv\" is not ready: "
+                                        "unable to create client: spec.provider.azurekv.authSecretRef.clientId: "
+                                        "cannot get Kubernetes secret \"late-creds\""));
+    auto const held_event = w.kubectl("get events -n apps -o jsonpath={.items[*].reason}");  // the store's: Valid, InvalidProviderConfig
+    BOOST_TEST(held_event.find("UpdateFailed") != std::string::npos, held_event);
+    auto const status_writes = [&] { return w.kube_requests("PATCH", "/apis/external-secrets.io/v1/namespaces/apps/externalsecrets/waits/status"); };
+    BOOST_TEST(status_writes() == 1u);
+
     // The credentials appear: the store validates (its retry), then its ExternalSecret syncs.
     w.create(res::secrets, "apps", R"({"apiVersion":"v1","kind":"Secret","metadata":{"name":"late-creds","namespace":"apps"},
         "stringData":{"ClientID":"sp-reader","ClientSecret":"sp-reader-secret"}})");
     BOOST_TEST_REQUIRE(eventually(w.kube, [&] { return w.secret_value("apps", "waits", "value") == std::optional<std::string>("bar"); }));
     BOOST_TEST(w.ready(res::secret_stores, "apps", "late-kv").first == "True");
+    // The sync replaced the held status: Ready, and its message no longer names the store.
+    BOOST_TEST_REQUIRE(eventually(w.kube, [&] { return w.ready(res::external_secrets, "apps", "waits").first == "True"; }));
+    BOOST_TEST(w.ready(res::external_secrets, "apps", "waits").second == "SecretSynced");
     c.stop();
     BOOST_TEST(c.ctl.triggers().counts().gated >= 1u);
     BOOST_TEST(c.ctl.triggers().counts().store_fanout >= 1u);
+    BOOST_TEST(c.ctl.external_secret_reconciles()->stats().held_back == 1u);  // written once, not per retry
+    BOOST_TEST(status_writes() == 2u);  // held, then synced
+    auto const es_text = json::serialize(*w.get(res::external_secrets, "apps", "waits"));
+    BOOST_TEST(es_text.find("sp-reader-secret") == std::string::npos);
+}
+
+// /metrics of the running controller counts what the mocks saw: `esx_kube_requests_total{verb}`
+// against the mock cluster's request log, ESO's `externalsecret_provider_api_calls_count` (call,
+// status) against the mock vault's; and the Azure call limit is in the path of every request.
+BOOST_AUTO_TEST_CASE(metrics_count_kubernetes_requests_and_key_vault_calls_as_the_mocks_saw_them) {
+    e2e_world w;
+    // The test's own requests carry their own User-Agent, so the controller's can be told apart.
+    {
+        auto cfg = esx::kube::config::from_kubeconfig({.paths = w.kube.kubeconfig_file().string(), .context = {}, .env = {}});
+        BOOST_REQUIRE(cfg);
+        esx::transport::options mine;
+        mine.user_agent = "esx-run-test";
+        w.client = std::make_unique<esx::kube::client<>>(w.ioc.get_executor(), std::move(*cfg), mine);
+    }
+    w.create(res::secret_stores, "apps", w.store_yaml("kv"));
+    w.create(res::external_secrets, "apps", e2e_world::es_json("one", "kv", "e2e-one"));
+    w.create(res::external_secrets, "apps", e2e_world::es_json("two", "kv", "shared-2"));
+    // A missing object with deletionPolicy Delete: the sync succeeds, the Key Vault call failed (404).
+    w.create(res::external_secrets, "apps",
+             e2e_world::es_json("gone", "kv", "no-such-secret", R"(,"target":{"deletionPolicy":"Delete"})"));
+    auto o = running_controller::defaults();
+    o.limits.azure_qps = 1000;  // tight enough that a cold start of three waits on it (for a few ms)
+    o.limits.azure_burst = 1;
+    running_controller c(w, o);
+    for (char const* name : {"one", "two", "gone"})
+        BOOST_TEST_REQUIRE(eventually(w.kube, [&] { return w.ready(res::external_secrets, "apps", name).first == "True"; }), name);
+
+    auto const url = "http://127.0.0.1:" + std::to_string(c.ctl.metrics_port()) + "/metrics";
+    auto value = [](std::string const& text, std::string const& series) -> long {
+        auto const at = text.find("\n" + series + " ");
+        if (at == std::string::npos) return 0;
+        return std::stol(text.substr(at + series.size() + 2));
+    };
+    auto is_list = [](std::string const& path) {
+        auto const last = path.substr(path.rfind('/') + 1);
+        for (char const* plural : {"externalsecrets", "secretstores", "clustersecretstores", "clusterexternalsecrets",
+                                   "secrets", "namespaces", "events", "leases"})
+            if (last == plural) return true;
+        return false;
+    };
+    // Requests the mock cluster answered the controller, by Kubernetes verb.
+    auto seen_by_cluster = [&] {
+        std::map<std::string, long> n;
+        for (auto const& r : w.kube.requests()) {
+            if (r.user_agent == "esx-run-test") continue;
+            std::string verb = r.method == "POST" ? "create" : r.method == "PUT" ? "update" : r.method == "PATCH" ? "patch"
+                             : r.method == "DELETE" ? "delete" : "get";
+            if (r.method == "GET" && r.query.find("watch=true") != std::string::npos) verb = "watch";
+            else if (r.method == "GET" && is_list(r.path)) verb = "list";
+            ++n[verb];
+        }
+        return n;
+    };
+    // The controller keeps its watches open; counted and logged requests agree once nothing is
+    // in flight (each check reads both again).
+    std::string text;
+    std::map<std::string, long> cluster;
+    bool const agree = eventually(w.kube, [&] {
+        text = w.kubectl_like_curl(url);
+        cluster = seen_by_cluster();
+        for (char const* verb : {"get", "list", "watch", "create", "update", "patch", "delete"})
+            if (value(text, std::string("esx_kube_requests_total{verb=\"") + verb + "\"}") != cluster[verb]) return false;
+        return true;
+    }, 200);
+    BOOST_TEST_MESSAGE(text);
+    for (auto const& [verb, n] : cluster) BOOST_TEST_MESSAGE(verb << ": " << n);
+    BOOST_TEST(agree);
+    BOOST_TEST(cluster["list"] >= 4);   // each reflector's first list
+    BOOST_TEST(cluster["watch"] >= 4);
+    BOOST_TEST(cluster["patch"] >= 3);  // the three statuses (and the store's)
+
+    // Key Vault: one GetSecret per object read with a token (the token-less challenge is part of
+    // the call, as in the Azure SDK), success for a 200, error for the 404.
+    long vault_ok = 0, vault_missing = 0;
+    for (auto const& r : w.azure.requests()) {
+        if (r.service != "vault" || !r.authorization || !r.path.starts_with("/secrets/")) continue;
+        if (r.status == 200) ++vault_ok;
+        if (r.status == 404) ++vault_missing;
+    }
+    std::string const calls = "externalsecret_provider_api_calls_count{call=\"GetSecret\",provider=\"Azure/KeyVault\",status=";
+    BOOST_TEST(vault_ok == 2);
+    BOOST_TEST(vault_missing >= 1);  // a 404 is not cached: the finalizer's metadata change syncs `gone` again
+    BOOST_TEST(value(text, calls + "\"success\"}") == vault_ok);
+    BOOST_TEST(value(text, calls + "\"error\"}") == vault_missing);
+    c.stop();
+    BOOST_TEST(c.ctl.azure_throttled() >= 1u);  // the Azure limit was in the way (and only waited)
 }
 
 BOOST_AUTO_TEST_CASE(dropped_watch_streams_resume_and_miss_nothing) {
@@ -665,6 +841,93 @@ BOOST_AUTO_TEST_CASE(a_run_of_many_external_secrets_converges_with_one_write_eac
                        << ", POST " << w.kube_requests("POST", "/") << ", PATCH " << w.kube_requests("PATCH", "/")
                        << ", PUT " << w.kube_requests("PUT", "/"));
     BOOST_TEST(w.vault_reads() <= static_cast<std::size_t>(n));
+}
+
+// ClusterExternalSecret through the running controller: the CES reflector, the Namespace
+// reflector and the ExternalSecret pool together. Labelling a namespace adds an ExternalSecret
+// (and its Secret) there; removing the label removes it; the status lists what is provisioned.
+BOOST_AUTO_TEST_CASE(cluster_external_secret_follows_namespace_labels_through_the_running_controller) {
+    e2e_world w;
+    w.create(res::cluster_secret_stores, "", w.cluster_store_json("open"));
+    w.label_namespace("team-a", "esx-fan", R"("yes")");
+    w.create(res::cluster_external_secrets, "", R"({"apiVersion":"external-secrets.io/v1","kind":"ClusterExternalSecret",
+        "metadata":{"name":"fan"},"spec":{"externalSecretName":"fan-es","namespaceSelectors":[{"matchLabels":{"esx-fan":"yes"}}],
+        "refreshTime":"1m","externalSecretSpec":{"refreshInterval":"1h","secretStoreRef":{"kind":"ClusterSecretStore","name":"open"},
+        "target":{"name":"fan-secret"},"data":[{"secretKey":"value","remoteRef":{"key":"e2e-one"}}]}}})");
+    running_controller c(w);
+    auto const bar = std::optional<std::string>("bar");
+
+    BOOST_TEST_REQUIRE(eventually(w.kube, [&] { return w.secret_value("team-a", "fan-secret", "value") == bar; }));
+    auto const child = w.get(res::external_secrets, "team-a", "fan-es");
+    BOOST_TEST_REQUIRE(child.has_value());
+    auto const& owner = child->at("metadata").at("ownerReferences").as_array().at(0).as_object();
+    BOOST_TEST(owner.at("kind").as_string() == "ClusterExternalSecret");
+    BOOST_TEST(owner.at("name").as_string() == "fan");
+    BOOST_TEST(!w.get(res::external_secrets, "team-b", "fan-es"));
+    BOOST_TEST_REQUIRE(eventually(w.kube, [&] { return w.provisioned_namespaces("fan") == R"(["team-a"])"; }));
+    BOOST_TEST_REQUIRE(eventually(w.kube, [&] { return w.ready(res::cluster_external_secrets, "", "fan").first == "True"; }));
+
+    // A namespace labelled after the start: the Namespace reflector re-selects.
+    w.label_namespace("team-b", "esx-fan", R"("yes")");
+    BOOST_TEST_REQUIRE(eventually(w.kube, [&] { return w.secret_value("team-b", "fan-secret", "value") == bar; }));
+    BOOST_TEST_REQUIRE(eventually(w.kube, [&] { return w.provisioned_namespaces("fan") == R"(["team-a","team-b"])"; }));
+    BOOST_TEST_REQUIRE(eventually(w.kube, [&] { return w.ready(res::external_secrets, "team-b", "fan-es").first == "True"; }));
+
+    // The label goes: so does the ExternalSecret there (and its Secret, which it owns).
+    w.label_namespace("team-a", "esx-fan", "null");
+    BOOST_TEST_REQUIRE(eventually(w.kube, [&] { return !w.get(res::external_secrets, "team-a", "fan-es"); }));
+    BOOST_TEST_REQUIRE(eventually(w.kube, [&] { return w.provisioned_namespaces("fan") == R"(["team-b"])"; }));
+    BOOST_TEST_REQUIRE(eventually(w.kube, [&] { return !w.get(res::secrets, "team-a", "fan-secret"); }));
+    BOOST_TEST((w.secret_value("team-b", "fan-secret", "value") == bar));
+    // As a user reads it.
+    BOOST_TEST(w.kubectl("get clusterexternalsecret fan -o jsonpath={.status.provisionedNamespaces}") == R"(["team-b"])");
+    c.stop();
+}
+
+// A ClusterSecretStore whose condition selects namespaces by label: an ExternalSecret in a
+// namespace that starts matching syncs (the Namespace reflector queues it again: a refused sync
+// otherwise waits for a change of the ExternalSecret itself), and one in a namespace that stops
+// matching fails at its next sync with ESO's message, its Secret left as it was.
+BOOST_AUTO_TEST_CASE(cluster_store_namespace_conditions_follow_namespace_labels) {
+    e2e_world w;
+    w.create(res::cluster_secret_stores, "", w.cluster_store_json("gold-only", R"([{"namespaceSelector":{"matchLabels":{"tier":"gold"}}}])"));
+    w.label_namespace("team-a", "tier", R"("gold")");
+    w.create(res::external_secrets, "team-a", e2e_world::cluster_es_json("team-a", "gold-es", "gold-only", "e2e-one"));
+    w.create(res::external_secrets, "team-b", e2e_world::cluster_es_json("team-b", "later-es", "gold-only", "shared-5"));
+    running_controller c(w);
+    auto const denied = [](std::string const& ns) {
+        return "using cluster store \"gold-only\" is not allowed from namespace \"" + ns + "\": denied by spec.condition";
+    };
+
+    BOOST_TEST_REQUIRE(eventually(w.kube, [&] { return w.secret_value("team-a", "gold-es", "value") == std::optional<std::string>("bar"); }));
+    BOOST_TEST_REQUIRE(eventually(w.kube, [&] { return w.ready(res::external_secrets, "team-b", "later-es").first == "False"; }));
+    BOOST_TEST(w.ready(res::external_secrets, "team-b", "later-es").second == "SecretSyncedError");
+    BOOST_TEST(w.ready_message(res::external_secrets, "team-b", "later-es").find(denied("team-b")) != std::string::npos,
+               w.ready_message(res::external_secrets, "team-b", "later-es"));
+    BOOST_TEST(!w.get(res::secrets, "team-b", "later-es"));
+
+    // team-b starts matching: its ExternalSecret syncs without being touched.
+    w.label_namespace("team-b", "tier", R"("gold")");
+    BOOST_TEST_REQUIRE(eventually(w.kube, [&] {
+        return w.secret_value("team-b", "later-es", "value") == std::optional<std::string>("shared-value-5");
+    }));
+    BOOST_TEST_REQUIRE(eventually(w.kube, [&] { return w.ready(res::external_secrets, "team-b", "later-es").first == "True"; }));
+
+    // team-a stops matching: as in ESO, the condition is checked when a sync reads the provider
+    // (its next refresh, or a change: here the force-sync annotation); that sync is refused and
+    // says why, and its Secret is not touched.
+    auto const before = w.get(res::secrets, "team-a", "gold-es");
+    BOOST_TEST_REQUIRE(before.has_value());
+    w.label_namespace("team-a", "tier", "null");
+    w.merge_patch(res::external_secrets, "team-a", "gold-es", R"({"metadata":{"annotations":{"force-sync":"1"}}})");
+    BOOST_TEST_REQUIRE(eventually(w.kube, [&] { return w.ready(res::external_secrets, "team-a", "gold-es").first == "False"; }));
+    BOOST_TEST(w.ready_message(res::external_secrets, "team-a", "gold-es").find(denied("team-a")) != std::string::npos,
+               w.ready_message(res::external_secrets, "team-a", "gold-es"));
+    auto const after = w.get(res::secrets, "team-a", "gold-es");
+    BOOST_TEST_REQUIRE(after.has_value());
+    BOOST_TEST(after->at("metadata").at("resourceVersion") == before->at("metadata").at("resourceVersion"));
+    BOOST_TEST((w.secret_value("team-a", "gold-es", "value") == std::optional<std::string>("bar")));
+    c.stop();
 }
 
 BOOST_AUTO_TEST_CASE(killed_with_sigkill_mid_run_and_restarted_it_converges_with_nothing_lost_or_duplicated) {

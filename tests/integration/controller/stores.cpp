@@ -5,6 +5,8 @@
 #include "../pipeline/world.hpp"
 
 #include <esx/controller.hpp>
+#include <esx/kube/rate_limiter.hpp>
+#include <esx/testing/fake_clock.hpp>
 
 #include <boost/test/unit_test.hpp>
 
@@ -43,6 +45,7 @@ kube::resource const& resource_of(std::string_view kind) {
     if (kind == "ExternalSecret") return kube::resources::external_secrets;
     if (kind == "ClusterExternalSecret") return kube::resources::cluster_external_secrets;
     if (kind == "Secret") return kube::resources::secrets;
+    if (kind == "ServiceAccount") return kube::resources::service_accounts;
     BOOST_FAIL("no resource for kind " << kind);
     return kube::resources::secrets;
 }
@@ -393,6 +396,55 @@ BOOST_AUTO_TEST_CASE(namespaced_store_never_reads_another_namespaces_secret) {
     BOOST_TEST(f.w.token_requests() == 0u);
 }
 
+// Workload identity from a namespaced store whose serviceAccountRef names another namespace's
+// ServiceAccount: refused before anything is read, by the store reconciler and by a sync alike;
+// no request for that namespace's ServiceAccount or a TokenRequest for it reaches the API
+// server, and Entra ID is not asked. The same store naming its own namespace's ServiceAccount
+// reads it and requests its token there (so the paths counted are the ones a read would take).
+BOOST_AUTO_TEST_CASE(namespaced_store_never_reads_another_namespaces_service_account) {
+    fixture f;
+    auto const wi_store = [&](std::string const& name, std::string const& sa_namespace) {
+        return "---\napiVersion: external-secrets.io/v1\nkind: SecretStore\nmetadata: {name: " + name +
+               ", namespace: apps}\nspec:\n  provider:\n    azurekv:\n      authType: WorkloadIdentity\n"
+               "      vaultUrl: \"" + f.w.vault_url("kv1") + "\"\n      serviceAccountRef: {name: sync" +
+               (sa_namespace.empty() ? std::string() : ", namespace: " + sa_namespace) + "}\n";
+    };
+    // The other namespace holds a ServiceAccount of that name, federated like apps' one.
+    f.apply("---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: sync, namespace: other, annotations: "
+            "{azure.workload.identity/client-id: wi-app, azure.workload.identity/tenant-id: esx-tenant}}\n");
+    f.apply(wi_store("cross-sa", "other"));
+    f.w.kube.reset_log();
+    ctl::store_reconciler r(f.rt, f.stores, f.cluster_stores);
+    auto out = f.reconcile(r, "apps", "cross-sa");
+    BOOST_TEST((out.what() == outcome_kind::permanent_failure));
+    auto ready = ready_of(f.status("SecretStore", "apps", "cross-sa"));
+    BOOST_REQUIRE(ready);
+    BOOST_TEST(ready->status == "False");
+    BOOST_TEST_MESSAGE(ready->message);
+    BOOST_TEST(ready->message.find("spec.provider.azurekv.serviceAccountRef") != std::string::npos);
+
+    // A sync through the pipeline (what the ExternalSecret reconciler runs) is refused the same way.
+    auto sink = std::make_shared<esx::sink::memory>();
+    esx::pipeline<esx::sink::memory> p(f.rt, sink, manifests(es_yaml("uses-cross-sa", "apps", "cross-sa")));
+    auto results = f.rt.run(p.sync_all());
+    BOOST_REQUIRE_EQUAL(results.size(), 1u);
+    BOOST_REQUIRE(!results[0].ok());
+    BOOST_TEST_MESSAGE(results[0].error->what());
+    BOOST_TEST(results[0].error->what().find("serviceAccountRef") != std::string::npos);
+    BOOST_TEST(f.w.kube_requests("/api/v1/namespaces/other/") == 0u);  // no SA read, no TokenRequest
+    BOOST_TEST(f.w.kube_requests("/api/v1/namespaces/apps/serviceaccounts") == 0u);
+    BOOST_TEST(f.w.token_requests() == 0u);
+
+    // Its own namespace's ServiceAccount: read, its token requested, both in apps only.
+    f.apply(wi_store("own-sa", ""));
+    auto own = f.reconcile(r, "apps", "own-sa");
+    BOOST_TEST((own.what() == outcome_kind::synced));
+    BOOST_TEST(ready_of(f.status("SecretStore", "apps", "own-sa"))->status == "True");
+    BOOST_TEST(f.w.kube_requests("/api/v1/namespaces/apps/serviceaccounts/sync/token", "POST") >= 1u);
+    BOOST_TEST(f.w.kube_requests("/api/v1/namespaces/other/") == 0u);
+    BOOST_TEST(f.w.token_requests("wi-app") == 1u);
+}
+
 // A ClusterSecretStore's conditions (namespaceSelector, namespaces, namespaceRegexes) decide which
 // namespaces' ExternalSecrets may use it: the store is Ready, and syncs from other namespaces are
 // refused with ESO's message.
@@ -558,6 +610,97 @@ BOOST_AUTO_TEST_CASE(deleted_stores_evict_their_tokens_and_vault_clients) {
     BOOST_TEST(r.stats().tokens_evicted == 2u);
     BOOST_TEST((deleted == std::vector<std::string>{"apps/kv", "apps/kv-b", "by-node"}));
     BOOST_TEST(!r.ready(secret_store_key("apps", "kv")));
+}
+
+// The store reconciler reads a vault's challenge once per process: N stores on one vault, each
+// validated twice, cost one token-less 401, also across reconcilers of the same runtime; each
+// store still verifies the kept challenge against its own cloud and vault.
+BOOST_AUTO_TEST_CASE(validations_of_stores_on_one_vault_make_one_challenge_probe) {
+    fixture f;
+    f.apply(sp_store("kv-a", "sp-creds", f.w.vault_url("kv1")) + sp_store("kv-b", "sp-creds", f.w.vault_url("kv1")) +
+            sp_store("kv-c", "sp-creds", f.w.vault_url("kv1")));
+    auto challenges = [&] {
+        std::size_t n = 0;
+        for (auto const& r : f.w.azure.requests())
+            if (r.service == "vault" && r.status == 401 && !r.authorization) ++n;
+        return n;
+    };
+    ctl::store_reconciler r(f.rt, f.stores, f.cluster_stores);
+    for (int round = 0; round < 2; ++round)
+        for (char const* name : {"kv-a", "kv-b", "kv-c"})
+            BOOST_TEST((f.reconcile(r, "apps", name).what() == outcome_kind::synced));
+    BOOST_TEST(r.stats().validations == 6u);
+    BOOST_TEST(r.stats().probes == 1u);
+    BOOST_TEST(r.stats().probes_saved == 5u);
+    BOOST_TEST(challenges() == 1u);
+    BOOST_TEST(f.w.token_requests() == 1u);  // one identity, one scope
+
+    // Another reconciler on the same runtime (a restart of the component, not of the process).
+    ctl::store_reconciler again(f.rt, f.stores, f.cluster_stores);
+    BOOST_TEST((f.reconcile(again, "apps", "kv-a").what() == outcome_kind::synced));
+    BOOST_TEST(again.stats().probes == 0u);
+    BOOST_TEST(challenges() == 1u);
+
+    // A store on another vault asks that vault once.
+    f.apply(sp_store("kv-other", "sp-creds", f.w.vault_url("kv2")));
+    BOOST_TEST((f.reconcile(r, "apps", "kv-other").what() == outcome_kind::synced));
+    BOOST_TEST(r.stats().probes == 2u);
+    BOOST_TEST(challenges() == 2u);
+}
+
+// The Azure call limit (`--azure-qps`/`--azure-burst`): every request of the runtime's Azure
+// transports waits for it, token endpoint and vault alike; waits go through the clock (a fake one
+// here: no request really waits); 0 turns it off.
+BOOST_AUTO_TEST_CASE(the_azure_call_limit_paces_every_azure_request_and_zero_disables_it) {
+    fixture f;
+    f.apply(sp_store("kv", "sp-creds", f.w.vault_url("kv1")));
+    esx::testing::fake_clock clock;
+    kube::rate_limiter<esx::testing::fake_clock> limit(10, 2, clock);  // 2 at once, then one per 100 ms
+    std::size_t paced = 0;
+    f.rt.pace_azure_requests([&] {
+        ++paced;
+        return limit.acquire();
+    });
+
+    // The store's validation: its challenge probe and its token request, within the burst.
+    ctl::store_reconciler r(f.rt, f.stores, f.cluster_stores);
+    BOOST_TEST((f.reconcile(r, "apps", "kv").what() == outcome_kind::synced));
+    auto const validation_requests = f.w.azure.requests().size();
+    BOOST_TEST(paced == validation_requests);  // every Azure request of the validation waited its turn
+    BOOST_TEST(paced == 2u);
+    BOOST_TEST(clock.sleeps().empty());
+
+    // Five Key Vault reads beyond the burst: each waits 100 ms on the clock, in order.
+    auto sink = std::make_shared<esx::sink::memory>();
+    std::string many;
+    for (int i = 0; i < 5; ++i)
+        many += "---\napiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata: {name: reader-" +
+                std::to_string(i) + ", namespace: apps}\nspec:\n  secretStoreRef: {kind: SecretStore, name: kv}\n"
+                "  data:\n  - {secretKey: one, remoteRef: {key: shared-" + std::to_string(i) + "}}\n";
+    auto set = manifests(many);
+    esx::pipeline_options po;
+    po.concurrency = 1;
+    esx::pipeline<esx::sink::memory> p(f.rt, sink, std::move(set), po);
+    auto results = f.rt.run(p.sync_all());
+    for (auto const& res : results) BOOST_CHECK_MESSAGE(res.ok(), (res.error ? res.error->what() : ""));
+    auto const sent = f.w.azure.requests().size() - validation_requests;
+    BOOST_TEST(sent >= 5u);  // five reads (and the pipeline's vault client's own first probe)
+    BOOST_TEST(paced == validation_requests + sent);
+    BOOST_TEST(limit.throttled() == sent);
+    BOOST_TEST(clock.sleeps().size() == sent);
+    for (auto const& d : clock.sleeps()) BOOST_TEST((d == std::chrono::milliseconds(100)));
+
+    // 0: no limit. The requests still go through the hook, and nobody waits.
+    kube::rate_limiter<esx::testing::fake_clock> off(0, 2, clock);
+    f.rt.pace_azure_requests([&] { return off.acquire(); });
+    auto const before = clock.sleeps().size();
+    auto const sent_before = f.w.azure.requests().size();
+    auto again = f.rt.run(p.sync_all());
+    for (auto const& res : again) BOOST_CHECK_MESSAGE(res.ok(), (res.error ? res.error->what() : ""));
+    BOOST_TEST(f.w.azure.requests().size() >= sent_before + 5);  // read again (a new run), all at once
+    BOOST_TEST(off.throttled() == 0u);
+    BOOST_TEST(clock.sleeps().size() == before);
+    f.rt.pace_azure_requests(nullptr);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

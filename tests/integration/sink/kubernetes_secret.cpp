@@ -530,7 +530,7 @@ BOOST_AUTO_TEST_CASE(a_write_the_server_refuses_leaves_the_secret_byte_identical
 
 BOOST_AUTO_TEST_CASE(a_dry_run_reads_and_reports_but_writes_nothing) {
     cluster c;
-    auto created = c.apply(target_for({{"k", "v"}}), sink::apply_options{.dry_run = true});
+    auto created = c.apply(target_for({{"k", "v"}}), sink::apply_options{.dry_run = true, .known = {}});
     REQUIRE_OK(created);
     BOOST_TEST(created->action == sink::action::created);
     BOOST_TEST(created->keys == (std::vector<std::string>{"k"}), boost::test_tools::per_element());
@@ -539,14 +539,14 @@ BOOST_AUTO_TEST_CASE(a_dry_run_reads_and_reports_but_writes_nothing) {
     REQUIRE_OK(c.apply(target_for({{"k", "v"}, {"gone", "x"}})));
     auto const before = c.get();
     c.server.reset_log();
-    auto updated = c.apply(target_for({{"k", "w"}}), sink::apply_options{.dry_run = true});
+    auto updated = c.apply(target_for({{"k", "w"}}), sink::apply_options{.dry_run = true, .known = {}});
     REQUIRE_OK(updated);
     BOOST_TEST(updated->action == sink::action::updated);
     BOOST_TEST(updated->removed_keys == (std::vector<std::string>{"gone"}), boost::test_tools::per_element());
     BOOST_TEST(updated->data_hash == esx::transform::data_hash(target_for({{"k", "w"}}).data));
     auto t = target_for({});
     t.deletion = deletion_policy::delete_;
-    auto deleted = c.remove(t, sink::apply_options{.dry_run = true});
+    auto deleted = c.remove(t, sink::apply_options{.dry_run = true, .known = {}});
     REQUIRE_OK(deleted);
     BOOST_TEST(deleted->action == sink::action::deleted);
     for (auto const& r : c.server.requests()) BOOST_TEST(r.method == "GET", r.method << ' ' << r.path);

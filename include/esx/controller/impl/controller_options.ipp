@@ -48,6 +48,18 @@ inline result<std::chrono::seconds, failure> flag_seconds(std::string_view flag,
     return std::chrono::seconds(*n * scale);
 }
 
+inline result<std::chrono::milliseconds, failure> flag_milliseconds(std::string_view flag, std::string_view text) {
+    // `500ms`, `2s`, `2` (seconds), `1m`: leader election runs on sub-second periods in tests.
+    std::string_view digits = text;
+    std::int64_t scale = 1000;
+    if (digits.ends_with("ms")) digits.remove_suffix(2), scale = 1;
+    else if (digits.ends_with('s')) digits.remove_suffix(1);
+    else if (digits.ends_with('m')) digits.remove_suffix(1), scale = 60000;
+    auto n = flag_number<std::int64_t>(flag, digits, 1);
+    if (!n) return flag_failure(flag, "wants a duration such as 500ms, 15s or 1m, got `" + std::string(text) + "`");
+    return std::chrono::milliseconds(*n * scale);
+}
+
 inline result<bool, failure> flag_switch(std::string_view flag, std::optional<std::string_view> value) {
     if (!value || *value == "true") return true;
     if (*value == "false") return false;
@@ -73,8 +85,11 @@ ESX_DECL result<controller_command_line, failure> parse_controller_flags(std::sp
         {"concurrency", true},    {"kube-qps", true},        {"kube-burst", true},
         {"metrics-addr", true},   {"health-addr", true},     {"leader-elect", false},
         {"leader-elect-namespace", true}, {"leader-elect-id", true}, {"log-level", true},
+        {"leader-elect-lease-duration", true}, {"leader-elect-renew-deadline", true},
+        {"leader-elect-retry-period", true},
         {"allow-controller-identity", false}, {"cacert", true}, {"resolve", true},
-        {"grace-period", true},
+        {"grace-period", true},   {"azure-qps", true},       {"azure-burst", true},
+        {"store-requeue-interval", true},
     };
 
     for (std::size_t i = 0; i < args.size(); ++i) {
@@ -120,6 +135,14 @@ ESX_DECL result<controller_command_line, failure> parse_controller_flags(std::sp
             if (!b) return b.error();
             o.limits.kubernetes_burst = *b;
             o.runtime.kube_burst = *b;
+        } else if (name == "azure-qps") {
+            auto q = detail::flag_rate(name, v);
+            if (!q) return q.error();
+            o.limits.azure_qps = *q;
+        } else if (name == "azure-burst") {
+            auto b = detail::flag_number<std::size_t>(name, v, 1);
+            if (!b) return b.error();
+            o.limits.azure_burst = *b;
         } else if (name == "metrics-addr" || name == "health-addr") {
             if (v != "0")
                 if (auto ep = parse_listen_address(v); !ep)
@@ -133,6 +156,13 @@ ESX_DECL result<controller_command_line, failure> parse_controller_flags(std::sp
         else if (name == "leader-elect-id") {
             if (v.empty()) return detail::flag_failure(name, "wants the Lease's name");
             o.leader.lease_name = v;
+        } else if (name == "leader-elect-lease-duration" || name == "leader-elect-renew-deadline" ||
+                   name == "leader-elect-retry-period") {
+            auto d = detail::flag_milliseconds(name, v);
+            if (!d) return d.error();
+            (name == "leader-elect-lease-duration"  ? o.leader.lease_duration
+             : name == "leader-elect-renew-deadline" ? o.leader.renew_deadline
+                                                     : o.leader.retry_period) = *d;
         } else if (name == "log-level") {
             auto l = log::parse_level(v);
             if (!l) return detail::flag_failure(name, "wants trace, debug, info, warn, error or off, got `" + v + "`");
@@ -149,6 +179,10 @@ ESX_DECL result<controller_command_line, failure> parse_controller_flags(std::sp
             auto g = detail::flag_seconds(name, v);
             if (!g) return g.error();
             o.grace_period = *g;
+        } else if (name == "store-requeue-interval") {
+            auto g = detail::flag_seconds(name, v);
+            if (!g) return g.error();
+            o.store_requeue_interval = *g;
         }
     }
     o.queue.concurrency = o.concurrency;
@@ -172,9 +206,15 @@ ESX_DECL std::string_view controller_help() noexcept {
            "Work:\n"
            "  --concurrency N            ExternalSecret syncs at once (default 16)\n"
            "  --grace-period D           on SIGTERM, how long in-flight syncs may finish (default 20s)\n"
+           "  --store-requeue-interval D how long a store's credentials, once read, serve syncs before they\n"
+           "                             are read again (default 5m; sooner when the store changes or Azure\n"
+           "                             refuses them; 0: read for every sync)\n"
            "Azure:\n"
            "  --cacert FILE              also trust the PEM certificates in FILE for Azure (Entra ID, vaults)\n"
            "  --resolve HOST:PORT:ADDR   connect to ADDR for HOST:PORT, TLS still checks HOST (repeatable)\n"
+           "  --azure-qps N              Azure requests per second, token endpoints and vaults together\n"
+           "                             (default 1000; 0: no limit)\n"
+           "  --azure-burst N            Azure request burst (default 2000)\n"
            "  --allow-controller-identity\n"
            "                             let namespaced SecretStores use the controller's own identity\n"
            "                             (ManagedIdentity, WorkloadIdentity without serviceAccountRef); off by default\n"
@@ -184,6 +224,13 @@ ESX_DECL std::string_view controller_help() noexcept {
            "  --leader-elect             run only while holding a coordination.k8s.io Lease\n"
            "  --leader-elect-namespace N the Lease's namespace (default: the pod's, else default)\n"
            "  --leader-elect-id NAME     the Lease's name (default esx-controller)\n"
+           "  --leader-elect-lease-duration D\n"
+           "                             how long a Lease holds after it was last seen renewed (default 15s;\n"
+           "                             whole seconds)\n"
+           "  --leader-elect-renew-deadline D\n"
+           "                             the leader stops leading when it could not renew for D (default 10s)\n"
+           "  --leader-elect-retry-period D\n"
+           "                             between tries to acquire or renew (default 2s; 500ms works)\n"
            "  --log-level LEVEL          trace, debug, info, warn, error, off (default info); JSON lines on stderr\n"
            "  -h, --help                 this text\n"
            "\n"

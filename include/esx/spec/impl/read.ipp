@@ -384,7 +384,7 @@ inline store_ref read_store_ref(object_reader& r) {
     return ref;
 }
 
-inline std::optional<source_ref> read_source_ref(object_reader& parent) {
+inline boxed<source_ref> read_source_ref(object_reader& parent) {
     json::value const* v = parent.field("sourceRef");
     if (!v) return std::nullopt;
     object_reader r(v, parent.at("sourceRef"), parent.report());

@@ -269,7 +269,7 @@ inline bool is_secret_key(std::string_view s) {
     return true;
 }
 
-inline void check_source_ref(checker& check, std::optional<source_ref> const& s, std::string const& at) {
+inline void check_source_ref(checker& check, boxed<source_ref> const& s, std::string const& at) {
     if (!s) return;
     if (s->generator)
         check(at + ".sourceRef.generatorRef", reasons::not_supported, "generators are not supported by esx");

@@ -103,6 +103,10 @@ public:
 
     net::awaitable<result<response>> send(request req) {
         if (init_error_) co_return init_error_;
+        if (options_.pace) {
+            auto paced = options_.pace();  // a named local: no temporary inside the co_await (g++ 12)
+            co_await std::move(paced);
+        }
         auto const started = clock::now();
         auto const deadline = started + options_.timeouts.total;
 
@@ -348,6 +352,22 @@ private:
         }
         c->idle_since = clock::now();
         pool.idle.push_back(std::move(c));
+        if (options_.max_idle_connections > 0 && idle_connections() > options_.max_idle_connections)
+            close_longest_idle();
+    }
+
+    // One idle connection too many across the pools: the one idle longest goes (each pool's
+    // `idle` is in release order, so its front is its oldest), and its slot with it (to a
+    // waiter of that pool if there were one; `release` hands connections to waiters first, so
+    // a pool with idle connections normally has none).
+    void close_longest_idle() {
+        host_pool* oldest = nullptr;
+        for (auto& [_, p] : pools_)
+            if (!p.idle.empty() && (!oldest || p.idle.front()->idle_since < oldest->idle.front()->idle_since))
+                oldest = &p;
+        if (!oldest) return;
+        oldest->idle.erase(oldest->idle.begin());
+        give_back_slot(*oldest);
     }
 
     error_code deadline_error(error_code const& ec, clock::time_point used, clock::time_point deadline,

@@ -1,0 +1,86 @@
+// esx::controller::created_by_index: which managed Secrets an ExternalSecret created under
+// another name (ESO's `deleteOrphanedSecrets`), answered from the managed-Secret cache instead
+// of a LIST per sync.
+//
+// A Secret carries `created-by: ObjectHash(<ns>/<es name>)`. Most are named after the
+// ExternalSecret that made them (no `target.name`): such a Secret is found by a direct cache
+// lookup of `<ns>/<es name>`. Only the others (made for a `target.name`, or renamed since) are
+// indexed here, by digest, so the index stays empty in the common case and a query costs a
+// lookup, never a scan of the cache.
+#ifndef ESX_CONTROLLER_CREATED_BY_INDEX_HPP
+#define ESX_CONTROLLER_CREATED_BY_INDEX_HPP
+
+#include <esx/controller/managed_secret.hpp>
+#include <esx/controller/object_cache.hpp>
+#include <esx/controller/object_key.hpp>
+#include <esx/transform/hash.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace esx::controller {
+
+class created_by_index {
+public:
+    /// The managed Secret `key` is now `now` (null: gone). Call after every change of the cache.
+    void update(object_key const& key, managed_secret const* now) {
+        forget(key);
+        if (!now || !now->created_by) return;
+        if (digest_of(key.namespace_(), key.name()) == *now->created_by) return;  // found by name
+        by_key_.emplace(key, *now->created_by);
+        by_digest_.emplace(*now->created_by, key);
+    }
+
+    /// After a relist (the cache may have lost entries without a change per key).
+    void rebuild(object_cache<managed_secret> const& cache) {
+        by_key_.clear();
+        by_digest_.clear();
+        cache.for_each([this](object_key const& key, managed_secret const& s) { update(key, &s); });
+    }
+
+    /// The Secrets of namespace `ns` created by ExternalSecret `es_name` other than `target`.
+    std::vector<std::string> orphans(object_cache<managed_secret> const& cache, std::string_view ns,
+                                     std::string_view es_name, std::string_view target) const {
+        std::vector<std::string> out;
+        auto const digest = digest_of(ns, es_name);
+        if (es_name != target) {
+            auto const same_name = cache.find(object_key(ns, es_name));
+            if (same_name && same_name->created_by == digest) out.emplace_back(es_name);
+        }
+        auto const [from, to] = by_digest_.equal_range(digest);
+        for (auto it = from; it != to; ++it)
+            if (it->second.namespace_() == ns && it->second.name() != target) out.emplace_back(it->second.name());
+        return out;
+    }
+
+    std::size_t size() const noexcept { return by_key_.size(); }
+
+private:
+    static object_digest digest_of(std::string_view ns, std::string_view name) {
+        auto d = digest_from_hex(transform::created_by_label(ns, name));
+        return d ? *d : object_digest{};
+    }
+
+    void forget(object_key const& key) {
+        auto const it = by_key_.find(key);
+        if (it == by_key_.end()) return;
+        auto const [from, to] = by_digest_.equal_range(it->second);
+        for (auto d = from; d != to; ++d)
+            if (d->second == key) {
+                by_digest_.erase(d);
+                break;
+            }
+        by_key_.erase(it);
+    }
+
+    std::unordered_map<object_key, object_digest> by_key_;
+    std::multimap<object_digest, object_key> by_digest_;
+};
+
+} // namespace esx::controller
+
+#endif
