@@ -756,6 +756,24 @@ BOOST_AUTO_TEST_CASE(azure_flags_set_the_azure_budget_and_leave_the_kubernetes_o
     BOOST_TEST(std::string(ctl::controller_help()).find("--azure-burst N") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(duration_flags_take_go_durations_as_eso_does_and_bare_seconds) {
+    auto no_env = [](char const*) -> char const* { return nullptr; };
+    auto interval = [&](char const* text) {
+        char const* args[] = {"--store-requeue-interval", text};
+        return ctl::parse_controller_flags(args, no_env);
+    };
+    for (auto [text, seconds] : {std::pair{"1h", 3600}, {"1m30s", 90}, {"5m", 300}, {"45", 45}, {"0", 0}}) {
+        auto cl = interval(text);
+        BOOST_TEST_REQUIRE(cl.has_value(), text << ": " << (cl ? "" : cl.error().what()));
+        BOOST_TEST(cl->options.store_requeue_interval.count() == seconds, text);
+    }
+    for (char const* bad : {"bogus", "-5m", "5 m", ""}) {
+        auto refused = interval(bad);
+        BOOST_TEST_REQUIRE(!refused.has_value(), bad);
+        BOOST_TEST(refused.error().what().find("--store-requeue-interval") != std::string::npos, refused.error().what());
+    }
+}
+
 BOOST_AUTO_TEST_CASE(key_vault_calls_are_named_as_esos_provider_metric_names_them) {
     using esx::keyvault::call_name;
     using esx::transport::verb;

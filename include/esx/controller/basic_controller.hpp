@@ -170,6 +170,10 @@ public:
         rt_.pace_azure_requests(nullptr);
         if (kube_) kube_->observe_requests(nullptr);
         pipeline_.observe_vault_calls(nullptr);
+        // The pipeline outlives the controller: nothing it keeps may point into the caches.
+        pipeline_.serve_stores_from({});
+        pipeline_.hint_targets(nullptr);
+        alive_.reset();
     }
 
     basic_controller(basic_controller const&) = delete;
@@ -304,7 +308,12 @@ private:
         // the client's own limiter (`runtime_options::kube_qps`, from `--kube-qps`): not applied twice.
         if (options_.limits.azure_qps > 0) rt_.pace_azure_requests([this] { return azure_limit_.acquire(); });
         kube_->observe_requests([this](std::string_view verb) { metrics_.kube_request(verb); });
-        pipeline_.observe_vault_calls([this](std::string_view call, bool ok) { metrics_.provider_api_call(call, ok); });
+        // Vault clients copy this function and may outlive the controller inside the pipeline's
+        // kept resolutions: they reach the metrics only while the controller lives.
+        pipeline_.observe_vault_calls(
+            [alive = std::weak_ptr<int>(alive_), m = &metrics_](std::string_view call, bool ok) {
+                if (!alive.expired()) m->provider_api_call(call, ok);
+            });
 
         recorder_ = std::make_unique<recorder_type>(*kube_, clock_, event_recorder_options{.logger = log_});
 
@@ -318,6 +327,7 @@ private:
         es_reconciler_->use_managed_secrets(managed_secrets_);
 
         store_reconcile_options so;
+        so.requeue_interval = options_.store_requeue_interval;  // ESO's --store-requeue-interval; 0: none
         store_reconciler_ = std::make_unique<store_reconciler>(rt_, secret_stores_, cluster_secret_stores_, so, clock_);
         store_reconciler_->on_event(post_through(*recorder_));
         // A store found not Ready: its ExternalSecrets are queued once, to be held with a status
@@ -721,6 +731,7 @@ private:
     completion_flag wake_;
     basic_shutdown<Clock> shutdown_;
     metrics metrics_;
+    std::shared_ptr<int> alive_ = std::make_shared<int>(0);  ///< expires with the controller (vault call observers)
 
     std::unique_ptr<recorder_type> recorder_;
     std::unique_ptr<external_secret_reconciler> es_reconciler_;

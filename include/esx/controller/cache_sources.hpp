@@ -64,7 +64,12 @@ inline sink::target_knowledge target_knowledge_from(object_cache<managed_secret>
     sink::target_knowledge known;
     if (!managed.synced()) return known;
     known.absent = !managed.find(object_key(t.namespace_, t.name));
-    known.orphans = index.orphans(managed, t.namespace_, t.external_secret_name, t.name);
+    auto& orphans = known.orphans.emplace();
+    for (auto& name : index.orphans(managed, t.namespace_, t.external_secret_name, t.name)) {
+        auto const cached = managed.find(object_key(t.namespace_, name));
+        std::string version = cached ? cached->resource_version : std::string();
+        orphans.push_back(sink::target_knowledge::orphan{std::move(name), std::move(version)});
+    }
     return known;
 }
 

@@ -555,6 +555,7 @@ private:
             auto every = s->options.requeue_interval;
             if (store.spec.refresh_interval && store.spec.refresh_interval->count() > 0)
                 every = std::chrono::duration_cast<std::chrono::nanoseconds>(*store.spec.refresh_interval);
+            if (every.count() <= 0) co_return sync_outcome::synced(std::nullopt);  // no periodic revalidation
             co_return sync_outcome::synced(every);
         }
         co_return checked.verdict.retryable ? sync_outcome::retryable_failure() : sync_outcome::permanent_failure();

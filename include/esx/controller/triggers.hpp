@@ -206,9 +206,11 @@ public:
     // ---- around the reconciles ----------------------------------------------------------
 
     /// Whether the ExternalSecret may sync now: every store it reads from that the caches
-    /// know is Ready. Counted in `counts().gated` when not.
+    /// know is Ready, or it is being deleted (its finalizer runs whatever its store's state, as
+    /// in ESO, where deletion comes before the store checks). Counted in `counts().gated` when not.
     bool may_sync(object_key const& es) {
         if (!options_.wait_for_ready_stores) return true;
+        if (auto const cached = external_secrets_.find(es); cached && cached->metadata.deletion_timestamp) return true;
         for (auto const& s : stores_.stores_used_by(es)) {
             auto const& cache = s.kind == spec::store_kind::cluster_secret_store ? cluster_secret_stores_ : secret_stores_;
             if (!cache.find(s.key)) continue;  // unknown: the sync reports it

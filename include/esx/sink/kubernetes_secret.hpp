@@ -223,12 +223,18 @@ private:
         co_return live;
     }
 
-    // The same with the names the caller's cache gave: no LIST.
-    awaitable<result<void, failure>> delete_known_orphans(target const& t, std::vector<std::string> const& names) {
-        for (auto const& name : names) {
+    // The same with the Secrets the caller's cache gave: no LIST. Each is deleted only if it is
+    // still at the version the cache saw: one changed since (recreated by someone else, say)
+    // answers 409 and stays; the next sync sees it as it is now.
+    awaitable<result<void, failure>> delete_known_orphans(target const& t,
+                                                          std::vector<target_knowledge::orphan> const& known) {
+        for (auto const& orphan : known) {
+            auto const& name = orphan.name;
             if (name.empty() || name == t.name) continue;
-            kube::delete_options const d;
+            kube::delete_options d;
+            if (!orphan.resource_version.empty()) d.preconditions = kube::delete_preconditions{{}, orphan.resource_version};
             auto gone = co_await client_->remove(kube::resources::secrets, t.namespace_, name, d);
+            if (!gone && gone.error() == condition::conflict) continue;
             if (!gone && gone.error() != condition::not_found) {
                 failure f = gone.error();
                 f.message = "could not delete orphaned secrets: Secret " + t.namespace_ + "/" + name + ": " + f.what();

@@ -56,10 +56,15 @@ struct target_knowledge {
     /// if the Secret exists after all (409 AlreadyExists: one without the managed label, or one
     /// made since), it falls back to reading it and writing as usual.
     bool absent = false;
+    /// A Secret this ExternalSecret created under another name, as the caller's view holds it.
+    struct orphan {
+        std::string name;
+        std::string resource_version;  ///< deleted only if still at this version (a stale view deletes nothing)
+    };
     /// The other Secrets this ExternalSecret created (label `created-by`), as the caller's view
     /// holds them (ESO's `deleteOrphanedSecrets` reads its informer cache too); unset: the
     /// Kubernetes sink lists them.
-    std::optional<std::vector<std::string>> orphans;
+    std::optional<std::vector<orphan>> orphans;
 };
 
 /// How a sink is asked to act. Passed by value and without a default, so that no call site

@@ -4,6 +4,7 @@
 
 #include <esx/controller/controller_options.hpp>
 #include <esx/controller/http_endpoints.hpp>
+#include <esx/spec/duration.hpp>
 
 #include <charconv>
 #include <cstdint>
@@ -38,14 +39,16 @@ inline result<double, failure> flag_rate(std::string_view flag, std::string_view
 }
 
 inline result<std::chrono::seconds, failure> flag_seconds(std::string_view flag, std::string_view text) {
-    // `30`, `30s`, `2m`.
-    std::string_view digits = text;
-    std::int64_t scale = 1;
-    if (digits.ends_with('s')) digits.remove_suffix(1);
-    else if (digits.ends_with('m')) digits.remove_suffix(1), scale = 60;
-    auto n = flag_number<std::int64_t>(flag, digits, 0);
-    if (!n) return flag_failure(flag, "wants a duration such as 30s or 2m, got `" + std::string(text) + "`");
-    return std::chrono::seconds(*n * scale);
+    // ESO's flags are Go durations (`30s`, `5m`, `1h`, `1m30s`); a bare number is seconds.
+    if (!text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos) {
+        auto n = flag_number<std::int64_t>(flag, text, 0);
+        if (!n) return n.error();
+        return std::chrono::seconds(*n);
+    }
+    auto d = spec::parse_duration(text);
+    if (!d || d->count() < 0)
+        return flag_failure(flag, "wants a duration such as 30s, 5m or 1h, got `" + std::string(text) + "`");
+    return std::chrono::duration_cast<std::chrono::seconds>(*d);
 }
 
 inline result<std::chrono::milliseconds, failure> flag_milliseconds(std::string_view flag, std::string_view text) {
