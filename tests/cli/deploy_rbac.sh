@@ -25,16 +25,11 @@ rm -rf "$PRE" # the mock read its seed before it printed its start-up line
 unset SAMPLE_KUBE_SEED
 
 CTL_PID=
-stop_controller() { # SIGTERM, SIGKILL after 40 s (its grace period is 20 s); sets CTL_RC
+stop_controller() { # stop_process (lib.sh); sets CTL_RC
     CTL_RC=
     [ -n "$CTL_PID" ] || return 0
-    kill -TERM "$CTL_PID" 2>/dev/null || true
-    (sleep 40; kill -KILL "$CTL_PID") >/dev/null 2>&1 &
-    local watchdog=$!
     CTL_RC=0
-    wait "$CTL_PID" || CTL_RC=$?
-    kill "$watchdog" 2>/dev/null || true
-    wait "$watchdog" 2>/dev/null || true
+    stop_process "$CTL_PID" || CTL_RC=$?
     CTL_PID=
 }
 trap 'rc_=$?; stop_controller; (exit $rc_); finish' EXIT

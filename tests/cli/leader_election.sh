@@ -41,17 +41,12 @@ rm -rf "$PRE" # the mock read its seed before it printed its start-up line
 unset SAMPLE_KUBE_SEED
 
 declare -A PID=()
-stop_replica() { # NAME: SIGTERM, SIGKILL after 40 s; sets STOP_RC
+stop_replica() { # NAME: stop_process (lib.sh); sets STOP_RC
     STOP_RC=
     local pid=${PID[$1]:-}
     [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    (sleep 40; kill -KILL "$pid") >/dev/null 2>&1 &
-    local watchdog=$!
     STOP_RC=0
-    wait "$pid" || STOP_RC=$?
-    kill "$watchdog" 2>/dev/null || true
-    wait "$watchdog" 2>/dev/null || true
+    stop_process "$pid" || STOP_RC=$?
     PID[$1]=
 }
 trap 'rc_=$?; stop_replica a; stop_replica b; (exit $rc_); finish' EXIT

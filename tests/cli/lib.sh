@@ -60,3 +60,14 @@ apply_seed() {
     sample_apply "$SRC/examples/seed/$1.yaml" "$1" >/dev/null
     kubectl apply -n "$1" -f "$SRC/examples/seed/external-secret.yaml" >/dev/null
 }
+
+# stop_process PID: SIGTERM, then SIGKILL if it is still running 40 s later (esx-controller's
+# grace period is 20 s). `tail --pid` returns as soon as the process exits: the 40 s bound a
+# hung process, nothing waits for them otherwise. Returns the process's exit status.
+stop_process() {
+    local pid=$1 rc=0
+    kill -TERM "$pid" 2>/dev/null || true
+    timeout 40 tail --pid="$pid" -f /dev/null || kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" || rc=$?
+    return $rc
+}
