@@ -205,6 +205,36 @@ def watching(m):
     check(n == 0, "watch ends after timeoutSeconds")
 
 
+def watch_backlog(m):
+    # A watcher that reads nothing while 300 changes happen: the mock sends what piled up in
+    # few writes, and the stream must still be every event, whole and in order, as separate
+    # JSON lines in valid chunked encoding (http.client decodes the chunks).
+    v1 = client.CoreV1Api(m.api_client())
+    rv = v1.list_namespaced_config_map("default").metadata.resource_version
+    ctx = ssl.create_default_context(cafile=m.info["ca"])
+    host, port = m.info["server"][len("https://"):].split(":")
+    conn = http.client.HTTPSConnection(host, int(port), context=ctx, timeout=30)
+    conn.request("GET", "/api/v1/namespaces/default/configmaps?watch=1&labelSelector=burst%3Dyes&resourceVersion=" + rv,
+                 headers={"Authorization": "Bearer " + m.info["token"]})
+    r = conn.getresponse()
+    check(r.status == 200 and r.getheader("Transfer-Encoding") == "chunked", "watch answers chunked")
+    names = ["burst-%03d" % i for i in range(300)]
+    for name in names:
+        v1.create_namespaced_config_map("default", client.V1ConfigMap(
+            metadata=client.V1ObjectMeta(name=name, labels={"burst": "yes"}), data={"v": name * 20}))
+    seen = []
+    while len(seen) < len(names):
+        line = r.readline()
+        if not line:
+            break
+        event = json.loads(line)
+        seen.append((event["type"], event["object"]["metadata"]["name"]))
+    conn.close()
+    check(seen == [("ADDED", n) for n in names], "300 queued events arrive whole and in order (%d seen)" % len(seen))
+    for name in names:
+        v1.delete_namespaced_config_map(name, "default")
+
+
 def expired(m):
     v1 = client.CoreV1Api(m.api_client())
     rv = v1.list_namespaced_config_map("default").metadata.resource_version
@@ -441,7 +471,7 @@ def main():
     }
     m = Mock(seed)
     try:
-        for test in (crud_and_conflict, paging, watching, crds, tokens_and_rbac, leases_and_events,
+        for test in (crud_and_conflict, paging, watching, watch_backlog, crds, tokens_and_rbac, leases_and_events,
                      control_and_bad_input):
             print("--- " + test.__name__, flush=True)
             test(m)
