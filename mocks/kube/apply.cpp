@@ -56,16 +56,40 @@ void fields_v1_paths(json::object const& f, std::string const& prefix, std::set<
     }
 }
 
-json::value const* value_at_path(json::value const& doc, std::string const& path) {
-    json::value const* cur = &doc;
-    for (auto const& part : split(std::string_view(path).substr(1), sep)) {
-        if (!cur->is_object())
-            return nullptr;
-        cur = cur->as_object().if_contains(part);
+// The leaf paths under `v` (at `path`) whose value is not the same at that place in the old
+// object (`was`, null when absent there), as leaf_paths names them. A subtree equal to the
+// old one is skipped whole: none of its leaves changed.
+void changed_leaves(json::value const& v, json::value const* was, std::string const& path, std::set<std::string>& out) {
+    if (was && *was == v)
+        return;
+    if (v.is_object() && !v.as_object().empty()) {
+        json::object const* was_object = was && was->is_object() ? &was->as_object() : nullptr;
+        for (auto const& [k, x] : v.as_object())
+            changed_leaves(x, was_object ? was_object->if_contains(k) : nullptr, path + sep + std::string(k), out);
+        return;
+    }
+    out.insert(path);
+}
+
+// The value at a field path of an object (null when a step is missing or not an object),
+// looked up in place: no json::value (a deep copy) of the object is made for it.
+json::value const* object_value_at_path(json::object const& root, std::string_view path) {
+    json::object const* cur = &root;
+    json::value const* found = nullptr;
+    std::string_view rest = path.substr(1);
+    for (;;) {
+        std::size_t const end = rest.find(sep);
+        std::string_view const part = rest.substr(0, end);
         if (!cur)
             return nullptr;
+        found = cur->if_contains(part);
+        if (!found)
+            return nullptr;
+        if (end == std::string_view::npos)
+            return found;
+        cur = found->is_object() ? &found->as_object() : nullptr;
+        rest = rest.substr(end + 1);
     }
-    return cur;
 }
 
 }  // namespace
@@ -74,31 +98,18 @@ json::value const* value_at_path(json::value const& doc, std::string const& path
 // managedFields (manager = fieldManager, else the User-Agent's product);
 // other managers lose those fields.
 void api_handler::record_update(json::object& o, json::object const* old) {
-    auto fields_of = [](json::object const& x) {
-        json::object y = x;
-        y.erase("apiVersion");
-        y.erase("kind");
-        json::object keep;
-        if (auto const* m = obj_of(x, "metadata"))
-            for (char const* f : {"labels", "annotations", "finalizers", "ownerReferences"})
-                if (auto const* v = m->if_contains(f))
-                    keep[f] = *v;
-        y.erase("metadata");
-        if (!keep.empty())
-            y["metadata"] = std::move(keep);
-        std::set<std::string> out;
-        leaf_paths(y, "", out);
-        out.erase("");
-        return out;
-    };
-    json::value const nv = o;
-    json::value const ov = old ? json::value(*old) : json::value(nullptr);
+    // The changed leaf paths of everything but apiVersion, kind and the server's metadata
+    // (labels, annotations, finalizers and ownerReferences stay).
     std::set<std::string> changed;
-    for (auto const& p : fields_of(o)) {
-        json::value const* a = old ? value_at_path(ov, p) : nullptr;
-        json::value const* b = value_at_path(nv, p);
-        if (!a || !b || *a != *b)
-            changed.insert(p);
+    for (auto const& [k, v] : o)
+        if (k != "apiVersion" && k != "kind" && k != "metadata")
+            changed_leaves(v, old ? old->if_contains(k) : nullptr, sep + std::string(k), changed);
+    if (auto const* m = obj_of(o, "metadata")) {
+        json::object const* old_m = old ? obj_of(*old, "metadata") : nullptr;
+        for (char const* f : {"labels", "annotations", "finalizers", "ownerReferences"})
+            if (auto const* v = m->if_contains(f))
+                changed_leaves(*v, old_m ? old_m->if_contains(f) : nullptr, sep + std::string("metadata") + sep + f,
+                               changed);
     }
     if (changed.empty())
         return;
@@ -182,7 +193,7 @@ http_reply api_handler::apply(json::value body, query_params const& q, route con
                             {"fieldsType", "FieldsV1"},
                             {"fieldsV1", fields_v1(paths)}};
     };
-    json::object const* cur = st_.lookup(ri, ri.namespaced ? rt.ns : "", rt.name);
+    object_ptr const cur = st_.lookup_ptr(ri, ri.namespaced ? rt.ns : "", rt.name);
     if (!cur) {
         if (!rt.sub.empty())
             throw not_found(ri, rt.name);
@@ -196,7 +207,7 @@ http_reply api_handler::apply(json::value body, query_params const& q, route con
         json::array const managed{managed_entry(mine)};
         return create(std::move(b), q, rt, dry, &managed);
     }
-    json::object const old = *cur;
+    json::object const& old = *cur;  // the stored version, unchanged by the write below
     check_kind(b, ri);
     std::string const want_rv = str_of(cmeta(b), "resourceVersion");
     if (!want_rv.empty() && want_rv != str_of(cmeta(old), "resourceVersion"))
@@ -205,8 +216,6 @@ http_reply api_handler::apply(json::value body, query_params const& q, route con
     json::array managed;
     if (auto const* mf = cmeta(old).if_contains("managedFields"); mf && mf->is_array())
         managed = mf->as_array();
-    json::value const old_v = old;
-    json::value const new_v = b;
     std::vector<cause> conflicts;
     std::set<std::string> previously_mine;
     std::optional<json::object> my_entry;
@@ -225,8 +234,8 @@ http_reply api_handler::apply(json::value body, query_params const& q, route con
         std::set<std::string> remaining;
         for (auto const& p : theirs) {
             if (mine.count(p)) {
-                json::value const* a = value_at_path(old_v, p);
-                json::value const* c = value_at_path(new_v, p);
+                json::value const* a = object_value_at_path(old, p);
+                json::value const* c = object_value_at_path(b, p);
                 bool const differs = !a || !c || *a != *c;
                 if (differs && !force)
                     conflicts.push_back({"FieldManagerConflict",

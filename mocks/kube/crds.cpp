@@ -62,7 +62,7 @@ void api_state::unregister_crd(json::object const& crd) {
     std::vector<std::pair<std::string, std::string>> doomed;
     for (auto const& [k, o] : objects)
         if (k.starts_with(storage + "/"))
-            doomed.emplace_back(str_of(cmeta(o), "namespace"), str_of(cmeta(o), "name"));
+            doomed.emplace_back(str_of(cmeta(*o), "namespace"), str_of(cmeta(*o), "name"));
     if (auto const* ri = info_for_storage(storage)) {
         resource_info const copy = *ri;
         for (auto const& [ns, n] : doomed)

@@ -17,8 +17,8 @@ void api_state::after_removal(resource_info const& ri, std::string const& ns, js
         std::string const name = str_of(cmeta(obj), "name");
         std::vector<std::pair<std::string, std::string>> doomed;  // storage, name
         for (auto const& [k, o] : objects)
-            if (str_of(cmeta(o), "namespace") == name)
-                doomed.emplace_back(k.substr(0, k.find('/', k.find('/') + 1)), str_of(cmeta(o), "name"));
+            if (str_of(cmeta(*o), "namespace") == name)
+                doomed.emplace_back(k.substr(0, k.find('/', k.find('/') + 1)), str_of(cmeta(*o), "name"));
         for (auto const& [storage, n] : doomed)
             if (auto const* r = info_for_storage(storage))
                 erase_object(*r, name, n);
@@ -33,7 +33,8 @@ void api_state::collect_dependents(std::string const& uid, std::string const& ow
     if (uid.empty())
         return;
     std::vector<std::tuple<std::string, std::string, std::string>> doomed;
-    for (auto const& [k, o] : objects) {
+    for (auto const& [k, stored] : objects) {
+        json::object const& o = *stored;
         auto const* refs_v = cmeta(o).if_contains("ownerReferences");
         if (!refs_v || !refs_v->is_array())
             continue;
@@ -58,7 +59,7 @@ void api_state::collect_dependents(std::string const& uid, std::string const& ow
 
 std::optional<json::object> api_state::delete_object(resource_info const& ri, std::string const& ns, std::string const& name,
                                           std::string const& policy) {
-    json::object* cur = lookup(ri, ns, name);
+    json::object const* cur = lookup(ri, ns, name);
     if (!cur)
         return std::nullopt;
     std::string const uid = str_of(cmeta(*cur), "uid");
@@ -66,14 +67,14 @@ std::optional<json::object> api_state::delete_object(resource_info const& ri, st
         // Dependents lose their reference to this owner first.
         std::vector<std::string> keys;
         for (auto const& [k, o] : objects) {
-            auto const* refs = cmeta(o).if_contains("ownerReferences");
+            auto const* refs = cmeta(*o).if_contains("ownerReferences");
             if (refs && refs->is_array())
                 for (auto const& r : refs->as_array())
                     if (r.is_object() && str_of(r.as_object(), "uid") == uid)
                         keys.push_back(k);
         }
         for (auto const& k : keys) {
-            json::object o = objects[k];
+            json::object o = *objects[k];
             auto& refs = meta(o)["ownerReferences"].as_array();
             erase_values(refs, [&](json::value const& r) { return r.is_object() && str_of(r.as_object(), "uid") == uid; });
             if (refs.empty())

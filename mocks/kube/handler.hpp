@@ -94,6 +94,8 @@ public:
 
 private:
     static http_reply ok_json(json::value const& v, unsigned code = 200);
+    static http_reply ok_json(json::object const& o, unsigned code = 200);  // without a copy into a value
+    static http_reply ok_text(std::string json_text, unsigned code = 200);  // already serialised
 
     // ----- routing.cpp
     http_reply dispatch(api_request const& req, request_record& rec);
@@ -127,7 +129,7 @@ private:
     static json::object parse_json_object(std::string const& body, resource_info const& ri, std::string const& name);
     void check_kind(json::object const& o, resource_info const& ri);
     void require_namespace(resource_info const& ri, std::string const& ns);
-    json::object const& live(route const& rt);
+    object_ptr live(route const& rt);  // never null: 404 when absent
     void check_rv(route const& rt, json::object const& body, json::object const& current);
     // Everything create, replace, patch and apply share once the body is final.
     http_reply commit(resource_info const& ri, route const& rt, json::object o, json::object const* old, bool dry,

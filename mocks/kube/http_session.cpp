@@ -51,8 +51,13 @@ std::string serialize_head(unsigned code, std::string const& content_type,
 
 std::string chunk(std::string const& payload) {
     char size[32];
-    std::snprintf(size, sizeof size, "%zx\r\n", payload.size());
-    return size + payload + "\r\n";
+    int const n = std::snprintf(size, sizeof size, "%zx\r\n", payload.size());
+    std::string out;
+    out.reserve(static_cast<std::size_t>(n) + payload.size() + 2);
+    out.append(size, static_cast<std::size_t>(n));
+    out += payload;
+    out += "\r\n";
+    return out;
 }
 
 // The client certificate of a TLS connection, if one was presented. The handshake accepts
@@ -200,7 +205,7 @@ private:
                     std::static_pointer_cast<stream_sink>(this->shared_from_this()));
             }
         }
-        env_.record(rec);
+        env_.record(std::move(rec));
         if (reply.close)
             keep_alive_ = false;
         if (reply.watch) {

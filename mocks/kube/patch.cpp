@@ -37,7 +37,8 @@ http_reply api_handler::patch(api_request const& req, query_params const& q, rou
         throw bad_request("error decoding patch: " + ec.message());
     if (ct == "application/apply-patch+yaml")
         return apply(std::move(body), q, rt, dry);
-    json::object const old = live(rt);
+    object_ptr const old_ptr = live(rt);  // the stored version, unchanged by the write below
+    json::object const& old = *old_ptr;
     json::value doc = api_state::served(ri, old);
     if (ct == "application/json-patch+json")
         json_patch(doc, body);

@@ -54,6 +54,20 @@ http_reply api_handler::ok_json(json::value const& v, unsigned code) {
     return r;
 }
 
+http_reply api_handler::ok_json(json::object const& o, unsigned code) {
+    http_reply r;
+    r.code = code;
+    r.body = json::serialize(o);
+    return r;
+}
+
+http_reply api_handler::ok_text(std::string json_text, unsigned code) {
+    http_reply r;
+    r.code = code;
+    r.body = std::move(json_text);
+    return r;
+}
+
 http_reply api_handler::dispatch(api_request const& req, request_record& rec) {
     std::string_view const target = req.target;
     std::size_t const qpos = target.find('?');

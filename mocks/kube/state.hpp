@@ -33,6 +33,10 @@
 
 namespace esx::mocks::kube::detail {
 
+// Stored objects are immutable and shared: the store, the history and a request that still
+// reads the previous version hold the same object, so a write copies nothing it does not change.
+using object_ptr = std::shared_ptr<json::object const>;
+
 // One change, as watches replay it.
 struct event_record {
     std::uint64_t rv;
@@ -98,7 +102,7 @@ struct api_state {
     std::condition_variable changed;  // signalled on every new resourceVersion (tests wait on it)
     std::map<std::string, std::vector<resource_info>> gvs;  // group-version -> resources
     std::vector<std::string> group_order;                     // groups as first registered ("" first)
-    std::map<std::string, json::object> objects;              // storage/ns/name -> object
+    std::map<std::string, object_ptr> objects;                // storage/ns/name -> object
     std::set<std::string> uids;                               // of every stored object (GC lookups)
     std::uint64_t rv = 1;
     std::deque<event_record> history;
@@ -153,30 +157,41 @@ struct api_state {
     // ----- the object store (store.cpp)
 
     static std::string key_of(resource_info const& ri, std::string const& ns, std::string const& name);
-    json::object* lookup(resource_info const& ri, std::string const& ns, std::string const& name);
+    json::object const* lookup(resource_info const& ri, std::string const& ns, std::string const& name) const;
+    // The stored object itself (null when absent): it stays valid however the store changes.
+    object_ptr lookup_ptr(resource_info const& ri, std::string const& ns, std::string const& name) const;
     // A copy as served in `ri`'s version: only apiVersion changes between the versions of a
     // resource (conversion strategy None); events.k8s.io events rename their fields.
     static json::object served(resource_info const& ri, json::object o);
+    // Whether served(ri, o) is `o` unchanged (the version it was written in), so that its text can
+    // be shared instead of copying and serialising the object once more.
+    static bool served_as_stored(resource_info const& ri, json::object const& o);
+    // json::serialize(served(ri, o)), without the copy when served_as_stored(ri, o).
+    static std::string served_text(resource_info const& ri, json::object const& o);
     resource_info const* info_for_storage(std::string const& storage) const;
     std::uint64_t next_rv() {
         changed.notify_all();
         return ++rv;
     }
     // Stores `obj` under a new resourceVersion and records the change (ADDED or MODIFIED).
-    void put_object(resource_info const& ri, std::string const& ns, std::string const& name, json::object obj,
-                    bool created);
+    // Returns the stored object's JSON text (serialised once, for the history's size, the
+    // watches and the reply).
+    std::string put_object(resource_info const& ri, std::string const& ns, std::string const& name, json::object obj,
+                           bool created);
     // Removes the object now (DELETED), then what goes with it (namespace contents, CRD
     // objects, dependents).
     void erase_object(resource_info const& ri, std::string const& ns, std::string const& name);
-    void record(std::string type, std::string const& storage, std::string const& ns, json::object const* old_obj,
-                json::object const& obj, std::uint64_t rv_);
+    // Records the change and fans it out; returns `obj`'s JSON text.
+    std::string record(std::string type, std::string const& storage, std::string const& ns, object_ptr old_obj,
+                       object_ptr obj, std::uint64_t rv_);
 
     // ----- watches (watch.cpp)
 
     std::string event_line(watch_state const& w, std::string const& type, json::object const& obj) const;
     // Which event (if any) a watcher sees for this change, given its filters.
     std::optional<std::string> visible_type(watch_state const& w, event_record const& e) const;
-    void notify(event_record const& e);
+    // `text` is json::serialize(*e.obj): watches that are served the stored version share it.
+    void notify(event_record const& e, std::string const& text);
     std::string bookmark_line(watch_state const& w) const;
     void send_bookmarks();
     std::size_t live_watches();

@@ -45,7 +45,8 @@ json::object api_state::jwks() const {
 
 http_reply api_handler::token_request(api_request const& req, route const& rt) {
     resource_info const& ri = *rt.ri;
-    json::object const& sa = live(rt);
+    object_ptr const sa_ptr = live(rt);
+    json::object const& sa = *sa_ptr;
     static resource_info const tr_info = [] {
         resource_info r;
         r.group = "authentication.k8s.io";

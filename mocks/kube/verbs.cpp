@@ -12,14 +12,38 @@
 
 namespace esx::mocks::kube::detail {
 
+namespace {
+
+// Whether two versions of an object differ only in what does not move metadata.generation
+// (metadata, status, apiVersion, kind), compared in place rather than on stripped copies.
+bool equal_but_metadata_and_status(json::object const& a, json::object const& b) {
+    auto const ignored = [](std::string_view k) {
+        return k == "metadata" || k == "status" || k == "apiVersion" || k == "kind";
+    };
+    std::size_t kept = 0;
+    for (auto const& [k, v] : a) {
+        if (ignored(k))
+            continue;
+        ++kept;
+        auto const* w = b.if_contains(k);
+        if (!w || *w != v)
+            return false;
+    }
+    for (auto const& [k, v] : b)
+        if (!ignored(k))
+            --kept;
+    return kept == 0;
+}
+
+}  // namespace
+
 http_reply api_handler::get(api_request const& req, route const& rt) {
-    json::object* o = st_.lookup(*rt.ri, rt.ns, rt.name);
+    json::object const* o = st_.lookup(*rt.ri, rt.ns, rt.name);
     if (!o)
         throw not_found(*rt.ri, rt.name);
-    json::object out = api_state::served(*rt.ri, *o);
     if (wants_table(req) && rt.sub.empty())
-        return table_reply(st_.table_for(*rt.ri, {out}, true));
-    return ok_json(out);
+        return table_reply(st_.table_for(*rt.ri, {api_state::served(*rt.ri, *o)}, true));
+    return ok_text(api_state::served_text(*rt.ri, *o));
 }
 
 std::vector<json::object const*> api_handler::select(query_params const& q, route const& rt) {
@@ -28,8 +52,8 @@ std::vector<json::object const*> api_handler::select(query_params const& q, rout
     std::string const prefix = rt.ri->storage() + "/" + (rt.ns_in_path ? rt.ns + "/" : "");
     std::vector<json::object const*> out;
     for (auto it = st_.objects.lower_bound(prefix); it != st_.objects.end() && it->first.starts_with(prefix); ++it) {
-        if (labels_match(labels, it->second) && fields_match(fields, it->second))
-            out.push_back(&it->second);
+        if (labels_match(labels, *it->second) && fields_match(fields, *it->second))
+            out.push_back(it->second.get());
     }
     return out;
 }
@@ -135,11 +159,11 @@ http_reply api_handler::create(json::object o, query_params const&, route const&
     return commit(ri, rt, std::move(o), nullptr, dry, false);
 }
 
-json::object const& api_handler::live(route const& rt) {
-    json::object const* cur = st_.lookup(*rt.ri, rt.ri->namespaced ? rt.ns : "", rt.name);
+object_ptr api_handler::live(route const& rt) {
+    object_ptr cur = st_.lookup_ptr(*rt.ri, rt.ri->namespaced ? rt.ns : "", rt.name);
     if (!cur)
         throw not_found(*rt.ri, rt.name);
-    return *cur;
+    return cur;
 }
 
 void api_handler::check_rv(route const& rt, json::object const& body, json::object const& current) {
@@ -151,7 +175,8 @@ void api_handler::check_rv(route const& rt, json::object const& body, json::obje
 http_reply api_handler::replace(json::object o, query_params const&, route const& rt, bool dry) {
     resource_info const& ri = *rt.ri;
     check_kind(o, ri);
-    json::object const old = live(rt);
+    object_ptr const old_ptr = live(rt);  // the stored version, unchanged by the write below
+    json::object const& old = *old_ptr;
     std::string const body_name = str_of(cmeta(o), "name");
     if (body_name != rt.name)
         throw bad_request("the name of the object (" + body_name + ") does not match the name on the URL (" + rt.name + ")");
@@ -171,7 +196,8 @@ http_reply api_handler::remove(api_request const& req, query_params const& q, ro
     resource_info const& ri = *rt.ri;
     if (!rt.sub.empty())
         throw make_error(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
-    json::object const old = live(rt);
+    object_ptr const old_ptr = live(rt);
+    json::object const& old = *old_ptr;
     std::string policy = q.get("propagationPolicy");
     if (!req.body.empty()) {
         boost::system::error_code ec;
@@ -313,11 +339,25 @@ http_reply api_handler::commit(resource_info const& ri, route const& rt, json::o
         if (status_write) {
             // Only status changes; everything else is the live object (metadata may change on /status in
             // a real server only in limited ways; this mock keeps it).
-            json::object merged = *old;
-            if (auto const* s = o.if_contains("status"))
-                merged["status"] = *s;
-            else
+            // With a status, built key by key rather than copied whole, so the old status is not
+            // copied only to be replaced: keys keep the live object's order, a new status goes
+            // last (as merged["status"] would). Without, json::object::erase's reordering stays.
+            json::value* s = o.if_contains("status");
+            json::object merged;
+            if (s) {
+                merged.reserve(old->size() + 1);
+                for (auto const& [k, v] : *old) {
+                    if (k != "status")
+                        merged.emplace(k, v);
+                    else
+                        merged.emplace(k, std::move(*s));  // `o` is replaced below
+                }
+                if (!merged.contains("status"))
+                    merged.emplace("status", std::move(*s));
+            } else {
+                merged = *old;
                 merged.erase("status");
+            }
             json::object& mm = meta(merged);
             mm["resourceVersion"] = str_of(cmeta(*old), "resourceVersion");
             o = std::move(merged);
@@ -328,14 +368,7 @@ http_reply api_handler::commit(resource_info const& ri, route const& rt, json::o
                 o.erase("status");
         }
         if (ri.generation && !status_write) {
-            auto strip = [](json::object x) {
-                x.erase("metadata");
-                x.erase("status");
-                x.erase("apiVersion");
-                x.erase("kind");
-                return x;
-            };
-            if (strip(o) != strip(*old)) {
+            if (!equal_but_metadata_and_status(o, *old)) {
                 std::int64_t g = 1;
                 if (auto const* gv = om.if_contains("generation"); gv && gv->is_int64())
                     g = gv->as_int64();
@@ -371,14 +404,26 @@ http_reply api_handler::commit(resource_info const& ri, route const& rt, json::o
             return ok_json(api_state::served(ri, o));
         }
     }
-    st_.put_object(ri, ns, name, o, old == nullptr);
-    if (ri.plural == "customresourcedefinitions")
+    bool const crd = ri.plural == "customresourcedefinitions";
+    // Decided on `o` before it moves into the store (the stored object differs only in its
+    // resourceVersion): whether the store's text is what the client is served, and whether a
+    // new object may be orphaned (it has owners to look for).
+    bool const as_stored = api_state::served_as_stored(ri, o);
+    bool const has_owners = [&] {
+        auto const* refs = cmeta(o).if_contains("ownerReferences");
+        return refs && refs->is_array() && !refs->as_array().empty();
+    }();
+    std::string text = crd ? st_.put_object(ri, ns, name, o, old == nullptr)
+                           : st_.put_object(ri, ns, name, std::move(o), old == nullptr);
+    if (crd) {
         st_.register_crd(o);
-    json::object const& stored = *st_.lookup(ri, ns, name);
-    json::object out = api_state::served(ri, stored);
-    if (!old)
+        text = api_state::served_text(ri, *st_.lookup(ri, ns, name));
+    } else if (!as_stored) {
+        text = api_state::served_text(ri, *st_.lookup(ri, ns, name));
+    }
+    if (!old && has_owners)
         collect_if_orphaned(ri, ns, name);
-    return ok_json(out, old ? 200 : created_code);
+    return ok_text(std::move(text), old ? 200 : created_code);
 }
 
 }  // namespace esx::mocks::kube::detail

@@ -15,9 +15,11 @@
 namespace esx::mocks::kube::detail {
 
 std::string api_state::event_line(watch_state const& w, std::string const& type, json::object const& obj) const {
+    if (!w.table && served_as_stored(w.ri, obj))
+        return "{\"type\":\"" + type + "\",\"object\":" + json::serialize(obj) + "}\n";
     json::object o = served(w.ri, obj);
     json::value payload = w.table ? json::value(table_for(w.ri, {o}, true)) : json::value(std::move(o));
-    return json::serialize(json::object{{"type", type}, {"object", payload}}) + "\n";
+    return json::serialize(json::object{{"type", type}, {"object", std::move(payload)}}) + "\n";
 }
 
 std::optional<std::string> api_state::visible_type(watch_state const& w, event_record const& e) const {
@@ -42,13 +44,20 @@ std::optional<std::string> api_state::visible_type(watch_state const& w, event_r
     return e.type;
 }
 
-void api_state::notify(event_record const& e) {
+void api_state::notify(event_record const& e, std::string const& text) {
     std::erase_if(watches, [](auto const& w) { return w->sink.expired(); });
     for (auto const& w : watches) {
         auto type = visible_type(*w, e);
         if (!type)
             continue;
-        if (auto s = w->sink.lock())
+        auto s = w->sink.lock();
+        if (!s)
+            continue;
+        // A watch of the version the object was written in gets the text already made, in
+        // the envelope json::serialize would write; others (another version, Tables) convert.
+        if (!w->table && served_as_stored(w->ri, *e.obj))
+            s->send_chunk("{\"type\":\"" + *type + "\",\"object\":" + text + "}\n");
+        else
             s->send_chunk(event_line(*w, *type, *e.obj));
     }
 }
