@@ -12,6 +12,7 @@
 
 #include <memory>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 namespace esx::spec {
@@ -31,6 +32,14 @@ public:
         return *this;
     }
     boxed& operator=(boxed&&) noexcept = default;
+    /// `x = value` for anything `T` is made from (`deletion_timestamp = "2026-..."`), as optional's.
+    template <class U>
+        requires(!std::is_same_v<std::remove_cvref_t<U>, boxed> && !std::is_same_v<std::remove_cvref_t<U>, std::nullopt_t> &&
+                 std::is_constructible_v<T, U &&>)
+    boxed& operator=(U&& value) {
+        value_ = std::make_unique<T>(std::forward<U>(value));
+        return *this;
+    }
     boxed& operator=(std::nullopt_t) noexcept {
         value_.reset();
         return *this;

@@ -197,7 +197,7 @@ struct external_secret_spec {
     external_secret_target target;
     std::optional<spec::refresh_policy> refresh_policy;        ///< `refreshPolicy`; unset acts as Periodic
     std::chrono::nanoseconds refresh_interval = std::chrono::hours(1);  ///< `refreshInterval`; 0: never refresh
-    std::optional<spec::sync_windows> sync_windows;            ///< `syncWindows` (v1)
+    boxed<spec::sync_windows> sync_windows;                    ///< `syncWindows` (v1; boxed: rare)
     std::vector<external_secret_data> data;
     std::vector<external_secret_data_from> data_from;  ///< `dataFrom`
     friend bool operator==(external_secret_spec const&, external_secret_spec const&) = default;

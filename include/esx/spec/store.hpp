@@ -7,6 +7,7 @@
 #define ESX_SPEC_STORE_HPP
 
 #include <esx/cloud.hpp>
+#include <esx/spec/boxed.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -33,7 +34,7 @@ struct object_meta {
     std::string uid, resource_version;  ///< `uid`, `resourceVersion`
     std::int64_t generation = 0;
     /// `deletionTimestamp` (RFC 3339): set by the API server once a delete waits on finalizers.
-    std::optional<std::string> deletion_timestamp;
+    boxed<std::string> deletion_timestamp;  ///< boxed: set only while a delete waits (8 bytes, not 40)
     std::vector<std::string> finalizers;
     std::vector<owner_reference> owner_references;  ///< `ownerReferences`
     friend bool operator==(object_meta const&, object_meta const&) = default;

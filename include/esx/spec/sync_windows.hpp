@@ -40,7 +40,7 @@ ESX_DECL result<cron_schedule, failure> parse_schedule(std::string_view schedule
 ESX_DECL std::optional<std::chrono::sys_seconds> next_firing(cron_schedule const& s, std::chrono::sys_time<std::chrono::nanoseconds> t);
 
 /// Whether a periodic refresh may run at `at` (no windows: yes).
-ESX_DECL bool is_periodic_refresh_allowed(std::optional<sync_windows> const& windows,
+ESX_DECL bool is_periodic_refresh_allowed(boxed<sync_windows> const& windows,
                                           std::chrono::system_clock::time_point at);
 
 } // namespace esx::spec

@@ -176,7 +176,7 @@ inline void read_metadata(object_reader& top, object_meta& m) {
     r.read("uid", m.uid);
     r.read("resourceVersion", m.resource_version);
     if (auto g = r.optional_integer("generation")) m.generation = *g;
-    m.deletion_timestamp = r.optional_string("deletionTimestamp");
+    if (auto deleting = r.optional_string("deletionTimestamp")) m.deletion_timestamp = std::move(*deleting);
     r.read("finalizers", m.finalizers);
     if (auto* refs = r.array("ownerReferences")) {
         m.owner_references.reserve(refs->size());

@@ -277,7 +277,7 @@ ESX_DECL std::optional<std::chrono::sys_seconds> next_firing(cron_schedule const
     }
 }
 
-ESX_DECL bool is_periodic_refresh_allowed(std::optional<sync_windows> const& windows,
+ESX_DECL bool is_periodic_refresh_allowed(boxed<sync_windows> const& windows,
                                           std::chrono::system_clock::time_point at) {
     using namespace std::chrono;
     if (!windows || windows->windows.empty()) return true;
