@@ -167,13 +167,17 @@ ESX_DECL void metrics::on_collect(std::function<void(metrics&)> collect) { colle
 ESX_DECL std::size_t metrics::objects(resource_kind kind) const noexcept { return of(kind).objects.size(); }
 
 ESX_DECL void metrics::append_object_families(std::string& out, resource_kind kind) const {
-    auto const& objects = of(kind).objects;
+    // In key order, as before the records were hashed (a scrape that is stable is easier to diff).
+    std::vector<std::pair<object_key const*, object_series const*>> objects;
+    objects.reserve(of(kind).objects.size());
+    for (auto const& [k, s] : of(kind).objects) objects.emplace_back(&k, &s);
+    std::sort(objects.begin(), objects.end(), [](auto const& a, auto const& b) { return *a.first < *b.first; });
     auto const prefix = controller_name(kind);
     std::string name;
     auto header = [&](std::string_view suffix, std::string_view help, detail::metric_type type, std::uint8_t bit) {
         bool any = false;
         for (auto const& [k, s] : objects)
-            if (bit ? (s.has & bit) : s.conditions) { any = true; break; }
+            if (bit ? (s->has & bit) : s->conditions) { any = true; break; }
         if (!any) return false;
         name.assign(prefix).append(suffix);
         exposition::append_header(out, name, help, type);
@@ -187,37 +191,37 @@ ESX_DECL void metrics::append_object_families(std::string& out, resource_kind ki
     help.assign("The duration time to reconcile the ").append(what);
     if (header("_reconcile_duration", help, detail::metric_type::gauge, has_duration))
         for (auto const& [k, s] : objects) {
-            if (!(s.has & has_duration)) continue;
-            exposition::label const labels[] = {{"name", k.name()}, {"namespace", k.namespace_()}};
-            exposition::append_sample(out, name, {}, labels, s.reconcile_nanoseconds);
+            if (!(s->has & has_duration)) continue;
+            exposition::label const labels[] = {{"name", k->name()}, {"namespace", k->namespace_()}};
+            exposition::append_sample(out, name, {}, labels, s->reconcile_nanoseconds);
         }
 
     help.assign("The status condition of a specific ").append(what);
     if (header("_status_condition", help, detail::metric_type::gauge, 0))
         for (auto const& [k, s] : objects)
             for (std::size_t i = 0; i < 3; ++i) {
-                if (!(s.conditions & detail::condition_present(i))) continue;
+                if (!(s->conditions & detail::condition_present(i))) continue;
                 exposition::label const labels[] = {{"condition", "Ready"},
-                                                    {"name", k.name()},
-                                                    {"namespace", k.namespace_()},
+                                                    {"name", k->name()},
+                                                    {"namespace", k->namespace_()},
                                                     {"status", detail::condition_statuses[i]}};
-                exposition::append_sample(out, name, {}, labels, (s.conditions & detail::condition_one(i)) ? 1 : 0);
+                exposition::append_sample(out, name, {}, labels, (s->conditions & detail::condition_one(i)) ? 1 : 0);
             }
 
     if (kind != resource_kind::external_secret) return;
     if (header("_sync_calls_error", "Total number of the External Secret sync errors", detail::metric_type::counter,
                has_errors))
         for (auto const& [k, s] : objects) {
-            if (!(s.has & has_errors)) continue;
-            exposition::label const labels[] = {{"name", k.name()}, {"namespace", k.namespace_()}};
-            exposition::append_sample(out, name, {}, labels, static_cast<double>(s.sync_errors));
+            if (!(s->has & has_errors)) continue;
+            exposition::label const labels[] = {{"name", k->name()}, {"namespace", k->namespace_()}};
+            exposition::append_sample(out, name, {}, labels, static_cast<double>(s->sync_errors));
         }
     if (header("_sync_calls_total", "Total number of the External Secret sync calls", detail::metric_type::counter,
                has_calls))
         for (auto const& [k, s] : objects) {
-            if (!(s.has & has_calls)) continue;
-            exposition::label const labels[] = {{"name", k.name()}, {"namespace", k.namespace_()}};
-            exposition::append_sample(out, name, {}, labels, static_cast<double>(s.sync_calls));
+            if (!(s->has & has_calls)) continue;
+            exposition::label const labels[] = {{"name", k->name()}, {"namespace", k->namespace_()}};
+            exposition::append_sample(out, name, {}, labels, static_cast<double>(s->sync_calls));
         }
 }
 
