@@ -27,6 +27,7 @@
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <deque>
@@ -115,7 +116,8 @@ public:
             auto line = lines_.next();
             if (!line || *line) co_return std::move(line);
             if (parser_.is_done()) co_return std::optional<watch_line>();
-            auto chunk = co_await read_some(idle);
+            auto chunk = read_arrived();
+            if (chunk && chunk->empty()) chunk = co_await read_some(idle);
             if (!chunk) co_return chunk.error();
             lines_.append(*chunk);
             esx::detail::secure_wipe(chunk_.data(), chunk->size()); // the bytes now live in lines_ only
@@ -130,8 +132,36 @@ public:
 private:
     watch_stream(stream_type s, std::size_t max_line) : stream_(std::move(s)), lines_(max_line) {}
 
+    /// Bytes that have already arrived, read without waiting (empty: none, or this turn's
+    /// budget is spent). Why: the API server flushes each event as its own TLS record, and an
+    /// asynchronous read hands out one record per turn of the event loop. On a busy thread (16
+    /// syncs writing statuses, each write coming back as an event here) the stream then falls
+    /// behind the events it is sent, and a new object is seen hundreds of milliseconds late.
+    /// Reading what is there at once keeps up; the budget still lets others run between turns.
+    result<std::string_view, failure> read_arrived() {
+        if (arrived_budget_ == 0) return std::string_view();
+        auto& socket = beast::get_lowest_layer(stream_).socket();
+        error_code ec;
+        socket.non_blocking(true, ec);  // the synchronous read below fails with would_block instead of waiting
+        if (ec) return std::string_view();
+        std::size_t const room = std::min(chunk_.size(), arrived_budget_);
+        auto& body = parser_.get().body();
+        body.data = chunk_.data();
+        body.size = room;
+        bhttp::read_some(stream_, buffer_, parser_, ec);
+        error_code restore;
+        socket.non_blocking(false, restore);
+        std::size_t const n = room - parser_.get().body().size;
+        arrived_budget_ -= n;
+        bytes_ += n;
+        if (ec == bhttp::error::need_buffer || ec == net::error::would_block || ec == net::error::try_again) ec = {};
+        if (ec) return failure(transport::detail::classify_exchange_error(ec));
+        return std::string_view(chunk_.data(), n);
+    }
+
     /// A view of the bytes read into `chunk_` (valid until the next read).
     net::awaitable<result<std::string_view, failure>> read_some(std::chrono::milliseconds idle) {
+        arrived_budget_ = arrived_budget_per_turn;
         auto& body = parser_.get().body();
         body.data = chunk_.data();
         body.size = chunk_.size();
@@ -159,6 +189,8 @@ private:
     std::array<char, 64 * 1024> chunk_{};
     watch_lines lines_;
     std::size_t bytes_ = 0;
+    static constexpr std::size_t arrived_budget_per_turn = 256 * 1024;
+    std::size_t arrived_budget_ = 0;  ///< what read_arrived() may still read before the next asynchronous read
 };
 
 } // namespace esx::kube::detail
