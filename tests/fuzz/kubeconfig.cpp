@@ -94,8 +94,10 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
     if (!c) {
         auto const& f = c.error();
         if (f.message.empty()) __builtin_trap();
+        // A message may name the context asked for: a value that the context's name also
+        // holds proves nothing about where the message took it from.
         for (auto const& v : credential_values(text))
-            if (f.message.find(v) != std::string::npos) __builtin_trap();
+            if (context.find(v) == std::string::npos && f.message.find(v) != std::string::npos) __builtin_trap();
         return 0;
     }
     if (c->server.empty() || (c->server.size() > 1 && c->server.back() == '/')) __builtin_trap();
