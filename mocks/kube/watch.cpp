@@ -14,9 +14,18 @@
 
 namespace esx::mocks::kube::detail {
 
+namespace {
+
+// An event line around an object already serialised, in the key order json::serialize writes.
+std::string event_envelope(std::string const& type, std::string const& object_text) {
+    return "{\"type\":\"" + type + "\",\"object\":" + object_text + "}\n";
+}
+
+} // namespace
+
 std::string api_state::event_line(watch_state const& w, std::string const& type, json::object const& obj) const {
     if (!w.table && served_as_stored(w.ri, obj))
-        return "{\"type\":\"" + type + "\",\"object\":" + json::serialize(obj) + "}\n";
+        return event_envelope(type, json::serialize(obj));
     json::object o = served(w.ri, obj);
     json::value payload = w.table ? json::value(table_for(w.ri, {o}, true)) : json::value(std::move(o));
     return json::serialize(json::object{{"type", type}, {"object", std::move(payload)}}) + "\n";
@@ -56,7 +65,7 @@ void api_state::notify(event_record const& e, std::string const& text) {
         // A watch of the version the object was written in gets the text already made, in
         // the envelope json::serialize would write; others (another version, Tables) convert.
         if (!w->table && served_as_stored(w->ri, *e.obj))
-            s->send_chunk("{\"type\":\"" + *type + "\",\"object\":" + text + "}\n");
+            s->send_chunk(event_envelope(*type, text));
         else
             s->send_chunk(event_line(*w, *type, *e.obj));
     }
