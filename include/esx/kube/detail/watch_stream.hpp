@@ -74,6 +74,10 @@ public:
         if (ec == beast::error::timeout) co_return failure(ESX_ERROR(error::connect_timeout));
         if (ec) co_return failure(ec);
         tcp_stream.socket().set_option(tcp::no_delay(true), ec);
+        // Set once: read_arrived's synchronous reads then fail with would_block instead of
+        // waiting (asynchronous operations are not affected by this mode).
+        tcp_stream.socket().non_blocking(true, ec);
+        if (ec) co_return failure(ec);
         auto self = std::unique_ptr<watch_stream>(new watch_stream(stream_type(std::move(tcp_stream), *tls), max_line));
         if (auto prep = transport::detail::prepare_connection(self->stream_.native_handle(), *u, o.verify_peer); prep)
             co_return failure(prep);
@@ -140,17 +144,12 @@ private:
     /// Reading what is there at once keeps up; the budget still lets others run between turns.
     result<std::string_view, failure> read_arrived() {
         if (arrived_budget_ == 0) return std::string_view();
-        auto& socket = beast::get_lowest_layer(stream_).socket();
         error_code ec;
-        socket.non_blocking(true, ec);  // the synchronous read below fails with would_block instead of waiting
-        if (ec) return std::string_view();
         std::size_t const room = std::min(chunk_.size(), arrived_budget_);
         auto& body = parser_.get().body();
         body.data = chunk_.data();
         body.size = room;
-        bhttp::read_some(stream_, buffer_, parser_, ec);
-        error_code restore;
-        socket.non_blocking(false, restore);
+        bhttp::read_some(stream_, buffer_, parser_, ec);  // the socket is non-blocking: would_block, never a wait
         std::size_t const n = room - parser_.get().body().size;
         arrived_budget_ -= n;
         bytes_ += n;
