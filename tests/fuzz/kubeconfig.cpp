@@ -13,7 +13,14 @@
 // Besides "no crash": a config that loads has a server and no trailing slash; a client
 // certificate comes with its key; no failure message holds a `token`, a `client-key-data`
 // or an exec `env` value (credentials), or the text of a `*-data` field.
+//
+// Which values are credentials is read from the document itself (the first non-empty one, as
+// the library reads it), not guessed from the text: a line that looks like `token: ...` may sit
+// inside a quoted name. A message may quote names (of contexts, clusters and users, the context
+// asked for), so a credential that any other string of the document or the requested context
+// also holds proves nothing and is not checked.
 #include <esx/kube/config.hpp>
+#include <esx/yaml.hpp>
 
 #include "support.hpp"
 
@@ -54,8 +61,9 @@ std::filesystem::path const& empty_dir() {
 }
 
 // Values of block keys `token:`, `client-key-data:`, `value:` and the `*-data:` keys on one line, that
-// appear exactly once in the text (so a message holding one copied it from that field).
-std::vector<std::string> credential_values(std::string_view text) {
+// appear exactly once in the text (so a message holding one copied it from that field). Used
+// only for text that is not YAML, whose failure message has no names to quote.
+std::vector<std::string> credential_values_in_text(std::string_view text) {
     std::vector<std::string> out;
     for (std::string_view key : {"token:", "client-key-data:", "value:", "certificate-authority-data:",
                                  "client-certificate-data:"}) {
@@ -71,6 +79,51 @@ std::vector<std::string> credential_values(std::string_view text) {
             auto const v = text.substr(start, end - start);
             if (esx_fuzz::distinctive(v) && esx_fuzz::count(text, v) == 1) out.emplace_back(v);
         }
+    }
+    return out;
+}
+
+bool is_credential_key(std::string_view key) {
+    return key == "token" || key == "password" || (key.size() > 5 && key.ends_with("-data"));
+}
+
+// Every string of the document, sorted into credentials (`token`, `password`, `*-data`, an exec
+// `env` entry's `value`) and everything else (keys included).
+void sort_strings(boost::json::value const& v, bool credential, std::vector<std::string>& credentials,
+                  std::vector<std::string>& others) {
+    if (v.is_string()) {
+        (credential ? credentials : others).emplace_back(v.as_string());
+    } else if (v.is_array()) {
+        for (auto const& e : v.as_array()) sort_strings(e, false, credentials, others);
+    } else if (v.is_object()) {
+        auto const& o = v.as_object();
+        bool const env_entry = o.contains("name") && o.contains("value");
+        for (auto const& [k, e] : o) {
+            others.emplace_back(k);
+            sort_strings(e, is_credential_key(k) || (env_entry && k == "value"), credentials, others);
+        }
+    }
+}
+
+// The credential values a leaked message could be recognised by.
+std::vector<std::string> credential_values(std::string_view text, std::string const& context) {
+    esx::yaml_options o;
+    o.plain_scalars_as_text = true;
+    o.max_nodes = 100'000;
+    auto docs = esx::yaml_documents(text, o);
+    if (!docs) return credential_values_in_text(text);
+    std::vector<std::string> credentials, others{context};
+    for (auto const& d : *docs) {
+        if (d.is_null()) continue;
+        sort_strings(d, false, credentials, others);
+        break;
+    }
+    std::vector<std::string> out;
+    for (auto const& v : credentials) {
+        if (!esx_fuzz::distinctive(v)) continue;
+        bool named_elsewhere = false;
+        for (auto const& s : others) named_elsewhere = named_elsewhere || s.find(v) != std::string::npos;
+        if (!named_elsewhere) out.push_back(v);
     }
     return out;
 }
@@ -94,10 +147,8 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
     if (!c) {
         auto const& f = c.error();
         if (f.message.empty()) __builtin_trap();
-        // A message may name the context asked for: a value that the context's name also
-        // holds proves nothing about where the message took it from.
-        for (auto const& v : credential_values(text))
-            if (context.find(v) == std::string::npos && f.message.find(v) != std::string::npos) __builtin_trap();
+        for (auto const& v : credential_values(text, context))
+            if (f.message.find(v) != std::string::npos) __builtin_trap();
         return 0;
     }
     if (c->server.empty() || (c->server.size() > 1 && c->server.back() == '/')) __builtin_trap();
