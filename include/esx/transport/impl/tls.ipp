@@ -44,8 +44,11 @@ ESX_DECL result<std::shared_ptr<boost::asio::ssl::context>> make_client_context(
         ctx->use_private_key(boost::asio::buffer(key.data(), key.size()), ssl::context::pem, ec);
         if (ec || SSL_CTX_check_private_key(native) != 1) return ESX_ERROR(error::invalid_option);
     }
-    // Many short-lived processes talk to one vault: resuming sessions saves the handshake cost.
-    SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_CLIENT);
+    // No client session cache: nothing here offers a cached session back (SSL_set_session), so
+    // a cache would only collect the tickets servers send after each handshake (two per TLS 1.3
+    // connection, each a session holding the peer's certificate chain) for as long as they live,
+    // an unbounded cost in a controller that reconnects for days.
+    SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_OFF);
     return ctx;
 }
 
