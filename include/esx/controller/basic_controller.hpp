@@ -301,7 +301,7 @@ private:
         // target hints let the Secret sink skip reads the managed-Secret cache answers.
         pipeline_.serve_stores_from(store_source_from(secret_stores_, cluster_secret_stores_, namespaces_));
         pipeline_.hint_targets(
-            [this](sink::target const& t) { return target_knowledge_from(managed_secrets_, created_by_, t); });
+            [this](sink::target const& t) { return target_knowledge_from(managed_secrets_, created_by_, left_, t); });
 
         // The global Azure budget: every request of the runtime's Azure transports (token
         // endpoints, IMDS, Key Vault, the store probes) waits for it. The Kubernetes budget is
@@ -325,6 +325,7 @@ private:
         es_reconciler_ = std::make_unique<external_secret_reconciler>(external_secrets_, pipeline_, *kube_, *recorder_,
                                                                        clock_, std::move(ro));
         es_reconciler_->use_managed_secrets(managed_secrets_);
+        es_reconciler_->remember_targets_in(left_);
 
         store_reconcile_options so;
         so.requeue_interval = options_.store_requeue_interval;  // ESO's --store-requeue-interval; 0: none
@@ -434,9 +435,11 @@ private:
     void on_managed_secret(object_key const& key, change c) {
         if (c == change::relisted) {
             created_by_.rebuild(managed_secrets_);
+            left_.clear();
             return relisted();
         }
         created_by_.update(key, managed_secrets_.find(key).get());
+        if (c == change::deleted) left_.forget(key.namespace_(), key.name());
         bool needs_sync = c == change::deleted;
         if (!needs_sync) {
             auto const s = managed_secrets_.find(key);
@@ -723,6 +726,7 @@ private:
     object_cache<spec::cluster_external_secret> cluster_external_secrets_;
     object_cache<managed_secret> managed_secrets_;
     created_by_index created_by_;  ///< orphans of each ExternalSecret, from managed_secrets_
+    targets_as_left left_;         ///< how the sink left each managed Secret (refreshes without a GET)
     object_cache<boost::json::object> namespaces_;
 
     basic_triggers<Clock> triggers_;

@@ -6,7 +6,8 @@
 //   held its first list yet answers "not known" (the pipeline then asks the API server), never
 //   "absent".
 // - `target_knowledge_from`: for the Secret sink (`basic_pipeline::hint_targets`), whether the
-//   managed-Secret cache holds the target, and the ExternalSecret's orphans (<created_by_index.hpp>).
+//   managed-Secret cache holds the target, whether it is still as the sink left it
+//   (<targets_as_left.hpp>), and the ExternalSecret's orphans (<created_by_index.hpp>).
 #ifndef ESX_CONTROLLER_CACHE_SOURCES_HPP
 #define ESX_CONTROLLER_CACHE_SOURCES_HPP
 
@@ -14,6 +15,7 @@
 #include <esx/controller/managed_secret.hpp>
 #include <esx/controller/object_cache.hpp>
 #include <esx/controller/object_key.hpp>
+#include <esx/controller/targets_as_left.hpp>
 #include <esx/pipeline/store_source.hpp>
 #include <esx/sink/target.hpp>
 #include <esx/spec/store.hpp>
@@ -58,12 +60,19 @@ inline store_source store_source_from(object_cache<spec::secret_store> const& se
     return s;
 }
 
-/// What the managed-Secret cache knows of target `t` (nothing before its first list).
+/// What the managed-Secret cache knows of target `t` (nothing before its first list), and
+/// whether the Secret is still as the sink left it (`left`).
 inline sink::target_knowledge target_knowledge_from(object_cache<managed_secret> const& managed,
-                                                    created_by_index const& index, sink::target const& t) {
+                                                    created_by_index const& index, targets_as_left const& left,
+                                                    sink::target const& t) {
     sink::target_knowledge known;
     if (!managed.synced()) return known;
-    known.absent = !managed.find(object_key(t.namespace_, t.name));
+    auto const current = managed.find(object_key(t.namespace_, t.name));
+    known.absent = !current;
+    if (current)
+        if (auto fingerprint = left.unchanged_since(t.namespace_, t.name, current->resource_version))
+            known.unchanged_since = sink::target_knowledge::as_left{*fingerprint, current->resource_version,
+                                                                    to_hex(current->data_hash)};
     auto& orphans = known.orphans.emplace();
     for (auto& name : index.orphans(managed, t.namespace_, t.external_secret_name, t.name)) {
         auto const cached = managed.find(object_key(t.namespace_, name));

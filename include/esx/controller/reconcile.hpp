@@ -38,6 +38,7 @@
 #include <esx/controller/object_key.hpp>
 #include <esx/controller/refresh.hpp>
 #include <esx/controller/status.hpp>
+#include <esx/controller/targets_as_left.hpp>
 #include <esx/controller/work_queue.hpp>
 #include <esx/kube/resource.hpp>
 #include <esx/log.hpp>
@@ -116,6 +117,10 @@ public:
     /// Checks targets on the fast path against the controller's cache of managed Secrets
     /// (<esx/controller/managed_secret.hpp>) instead of a GET per check, once it is synced.
     void use_managed_secrets(object_cache<managed_secret> const& secrets) { shared_->secrets = &secrets; }
+
+    /// Keeps, after each successful apply, how the sink left the target Secret
+    /// (<esx/controller/targets_as_left.hpp>), which the controller's target hints read.
+    void remember_targets_in(targets_as_left& left) { shared_->left = &left; }
 
     /// The worker pool's `reconciler` contract.
     boost::asio::awaitable<sync_outcome> operator()(work_item item) { return reconcile(std::move(item.key)); }
@@ -197,6 +202,7 @@ private:
         reconcile_options options;
         reconcile_stats stats;
         object_cache<managed_secret> const* secrets = nullptr;
+        targets_as_left* left = nullptr;
     };
 
     reconcile_stats& counters() noexcept { return shared_->stats; }
@@ -224,6 +230,8 @@ private:
         std::string_view note_message;
         if (r.outcome) {
             auto const& o = *r.outcome;
+            if (shared_->left && !o.version.empty())
+                shared_->left->remember(es->metadata.namespace_, target, o.fingerprint, o.version);
             switch (o.action) {
             case sink::action::created:
                 binding = target;

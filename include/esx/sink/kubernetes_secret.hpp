@@ -59,7 +59,10 @@ struct kubernetes_secret_options {
     - A dry run reads, computes and reports; it writes (and deletes) nothing.
     - What the caller knows (`apply_options::known`, a controller's cache of managed Secrets)
       saves reads: a target known absent is created without a GET (Owner, Orphan; a 409
-      AlreadyExists falls back to the read), and known orphans are deleted without the LIST.
+      AlreadyExists falls back to the read), known orphans are deleted without the LIST, and a
+      target known to be as this sink left it (`unchanged_since`: same fingerprint, same data
+      hash, no write since) is `unchanged` without a GET, so a refresh with nothing changed
+      reads nothing from the API server.
 
     The client is shared (`std::shared_ptr`) or borrowed (a reference that must outlive the
     sink). Use the sink on the client's executor.
@@ -99,6 +102,18 @@ public:
             else cleaned = co_await delete_orphans(t);
             if (!cleaned) co_return cleaned.error();
         }
+        auto const fingerprint = detail::fingerprint_of(t);
+        if (auto const& left = o.known.unchanged_since; left && !o.dry_run && left->fingerprint == fingerprint) {
+            auto hash = transform::data_hash(t.data);
+            if (hash == left->data_hash) {  // the Secret holds exactly this data, as it was left: no read
+                out.action = action::unchanged;
+                out.data_hash = std::move(hash);
+                out.keys = detail::keys_of(t.data);
+                out.version = left->version;
+                out.fingerprint = fingerprint;
+                co_return out;
+            }
+        }
         // The caller's cache says there is no such Secret: create without reading first (Owner
         // and Orphan create whatever is there; Merge and CreateOrMerge must see the live keys;
         // a dry run writes nothing, so no 409 would correct a wrong hint: it reads).
@@ -112,6 +127,10 @@ public:
             auto plan = detail::plan_write(live->model ? &*live->model : nullptr, live->mine, t);
             if (!plan) co_return plan.error();
             out = detail::outcome_of(*plan, t);
+            if (plan->action == action::unchanged && !o.dry_run) {
+                out.version = text_at(live->object, "resourceVersion");
+                out.fingerprint = fingerprint;
+            }
             if (plan->action == action::skipped || plan->action == action::unchanged || o.dry_run) co_return out;
 
             auto body = detail::secret_to_json(plan->secret, std::move(live->object));
@@ -124,6 +143,8 @@ public:
             auto written = co_await std::move(write);
             if (written) {
                 detail::wipe_data(*written);
+                out.version = text_at(*written, "resourceVersion");
+                out.fingerprint = fingerprint;
                 co_return out;
             }
             failure f = written.error();

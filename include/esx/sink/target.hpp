@@ -10,6 +10,8 @@
 #include <esx/secret.hpp>
 #include <esx/spec/external_secret.hpp>
 
+#include <array>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <ostream>
@@ -47,6 +49,10 @@ struct target {
     spec::deletion_policy deletion = spec::deletion_policy::retain;
 };
 
+/// A digest of everything in a target but its `data` (names, owner, type, labels, annotations,
+/// finalizers, immutability, policies): `outcome::fingerprint`, `target_knowledge::unchanged_since`.
+using target_fingerprint = std::array<std::uint8_t, 16>;
+
 /// What the caller already knows of a target before the sink looks (a controller's cache of the
 /// Secrets it manages). Default: nothing; the sink reads what it needs. Sinks that do not read
 /// before writing ignore it.
@@ -65,6 +71,19 @@ struct target_knowledge {
     /// holds them (ESO's `deleteOrphanedSecrets` reads its informer cache too); unset: the
     /// Kubernetes sink lists them.
     std::optional<std::vector<orphan>> orphans;
+    /// The target as the caller's view holds it now is exactly as the sink left it for a target
+    /// with this fingerprint: the caller kept `outcome::fingerprint` and `outcome::version` of
+    /// that apply, and its view still holds that version (nobody wrote the Secret since).
+    /// `data_hash` is the `data-hash` of the Secret's data now (the caller's view hashes it).
+    /// When the target has the same fingerprint and its data that hash, nothing can have
+    /// changed: the Kubernetes sink answers `unchanged` without reading (ESO answers a refresh
+    /// from its informer cache the same way). Otherwise it reads and compares as usual.
+    struct as_left {
+        target_fingerprint fingerprint{};
+        std::string version;    ///< the version the caller's view holds (the `outcome::version` kept)
+        std::string data_hash;
+    };
+    std::optional<as_left> unchanged_since;
 };
 
 /// How a sink is asked to act. Passed by value and without a default, so that no call site
@@ -105,6 +124,11 @@ struct outcome {
     std::vector<std::string> keys;  ///< the keys of the written data, sorted; never values
     std::vector<std::string> removed_keys;  ///< keys this ExternalSecret wrote before and no longer produces
     std::string note;               ///< e.g. "no ownerReference: the ExternalSecret is not in the cluster"
+    /// The target's version as the sink left it (a Kubernetes Secret's `resourceVersion`, written
+    /// or read); empty when the sink has none or wrote nothing it could name.
+    std::string version;
+    /// `fingerprint_of` the target applied, when `version` is set (see `target_knowledge::unchanged_since`).
+    target_fingerprint fingerprint{};
 };
 
 inline std::ostream& operator<<(std::ostream& os, outcome const& o) {

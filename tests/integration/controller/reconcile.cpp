@@ -250,7 +250,9 @@ struct cached_rig : rig {
         fill_stores();
         fill_managed();
         pipeline.serve_stores_from(ctl::store_source_from(stores, cluster_stores, namespaces));
-        pipeline.hint_targets([this](esx::sink::target const& t) { return ctl::target_knowledge_from(managed, created_by, t); });
+        pipeline.hint_targets(
+            [this](esx::sink::target const& t) { return ctl::target_knowledge_from(managed, created_by, left, t); });
+        reconciler.remember_targets_in(left);
     }
     void fill_stores() {
         auto page = esx::test::run(cw.ioc, cw.client()->list(esx::kube::resources::secret_stores, "apps"));
@@ -291,6 +293,7 @@ struct cached_rig : rig {
     ctl::object_cache<json::object> namespaces;  // never synced here: labels would come from the API
     ctl::object_cache<ctl::managed_secret> managed;
     ctl::created_by_index created_by;
+    ctl::targets_as_left left;
 };
 
 /// Kubernetes requests logged since `from`, as "METHOD path" -> count (a Secret or ExternalSecret
@@ -907,6 +910,61 @@ BOOST_AUTO_TEST_CASE(a_target_the_cache_does_not_hold_is_created_without_a_get_a
     BOOST_REQUIRE(s);
     BOOST_TEST(value_of(*s) == "value-rc-fallback");
     BOOST_TEST(r.ready("fallback")["status"] == "True");
+}
+
+BOOST_AUTO_TEST_CASE(a_refresh_of_a_secret_still_as_the_sink_left_it_reads_nothing_and_any_write_since_is_read) {
+    cached_rig r;
+    put_remote("rc-left", "value-rc-left");
+    r.create_es("left", one_entry("left-target", "rc-left", R"("refreshInterval":"1m")"));
+    BOOST_TEST(is(r.reconcile("left"), ctl::sync_outcome::kind::synced));
+    BOOST_TEST(r.left.size() == 1u);  // created: kept with the version the POST answered
+    std::string const target = "/api/v1/namespaces/apps/secrets/left-target";
+    // One refresh: refreshTime is due, Key Vault is read again, the Secret is neither read nor written.
+    auto refresh = [&] {
+        r.clock.advance(2min);
+        r.refresh_cache();
+        r.fill_managed();
+        auto const from = r.cw.w.kube.requests().size();
+        BOOST_TEST(is(r.reconcile_only("left"), ctl::sync_outcome::kind::synced));
+        auto const routes = kube_routes_since(from);
+        BOOST_TEST_MESSAGE("Kubernetes requests of the refresh:\n" << describe(routes));
+        return routes;
+    };
+    auto quiet = refresh();
+    BOOST_TEST(quiet.count("GET " + target) == 0u);
+    BOOST_TEST(quiet.count("PUT " + target) == 0u);
+    BOOST_TEST(quiet.count("PATCH /apis/external-secrets.io/v1/namespaces/apps/externalsecrets/left/status") == 1u);
+
+    // A label added by someone else (the data and its hash unchanged): the version moved, so
+    // the sink reads, keeps the label, writes nothing; the version it read is kept.
+    json::value label = json::parse(R"({"metadata":{"labels":{"added-by":"someone-else"}}})");
+    BOOST_REQUIRE(esx::test::run(r.cw.ioc, r.cw.client()->patch(esx::kube::resources::secrets, "apps", "left-target",
+                                                                 esx::kube::patch_type::merge, label)));
+    auto relabelled = refresh();
+    BOOST_TEST(relabelled.count("GET " + target) == 1u);
+    BOOST_TEST(relabelled.count("PUT " + target) == 0u);
+    BOOST_TEST(refresh().count("GET " + target) == 0u);  // as left again
+
+    // The value edited by hand: read and written back.
+    json::value edit = json::parse(R"({"stringData":{"value":"tampered"}})");
+    BOOST_REQUIRE(esx::test::run(r.cw.ioc, r.cw.client()->patch(esx::kube::resources::secrets, "apps", "left-target",
+                                                                 esx::kube::patch_type::merge, edit)));
+    auto restored = refresh();
+    BOOST_TEST(restored.count("GET " + target) == 1u);
+    BOOST_TEST(restored.count("PUT " + target) == 1u);
+    BOOST_TEST(value_of(*r.secret("left-target")) == "value-rc-left");
+
+    // The target changed (a label on the ExternalSecret, which ESO copies): another fingerprint,
+    // so the sink reads and writes although the Secret is as it left it.
+    BOOST_TEST(refresh().count("GET " + target) == 0u);
+    r.patch_es("left", R"({"metadata":{"labels":{"tier":"gold"}}})");
+    auto relabelled_target = refresh();
+    BOOST_TEST(relabelled_target.count("GET " + target) == 1u);
+    BOOST_TEST(relabelled_target.count("PUT " + target) == 1u);
+    auto s = r.secret("left-target");
+    BOOST_REQUIRE(s);
+    BOOST_TEST(s->at("metadata").at("labels").at("tier") == "gold");
+    BOOST_TEST(s->at("metadata").at("labels").at("added-by") == "someone-else");
 }
 
 BOOST_AUTO_TEST_CASE(orphans_of_a_renamed_target_are_found_in_the_cache_and_deleted_without_a_list) {

@@ -405,6 +405,52 @@ BOOST_AUTO_TEST_CASE(an_unchanged_secret_is_not_written) {
     BOOST_TEST(rv(*c.get()) == rv(*before));
 }
 
+BOOST_AUTO_TEST_CASE(a_target_known_to_be_as_the_sink_left_it_is_unchanged_without_a_request) {
+    cluster c;
+    auto t = target_for({{"k", "v"}}, creation_policy::owner, c.external_secret("db-es"));
+    auto first = c.apply(t);
+    REQUIRE_OK(first);
+    BOOST_TEST(first->version == rv(*c.get()));  // the version the write answered
+    BOOST_TEST(first->fingerprint == sink::detail::fingerprint_of(t));
+    auto const again = c.apply(t);  // read: unchanged, and the version read
+    REQUIRE_OK(again);
+    BOOST_TEST(again->action == sink::action::unchanged);
+    BOOST_TEST(again->version == first->version);
+
+    sink::apply_options known;
+    known.known.orphans.emplace();  // a controller's cache knows the orphans too (none): no LIST
+    known.known.unchanged_since = sink::target_knowledge::as_left{first->fingerprint, first->version, first->data_hash};
+    c.server.reset_log();
+    auto out = c.apply(t, known);
+    REQUIRE_OK(out);
+    BOOST_TEST(out->action == sink::action::unchanged);
+    BOOST_TEST(out->data_hash == first->data_hash);
+    BOOST_TEST(out->version == first->version);
+    BOOST_TEST(c.server.requests().empty());
+
+    // Another value, or another label: the knowledge does not fit this target, so it reads and writes.
+    auto other_value = t;
+    other_value.data = target_for({{"k", "w"}}).data;
+    out = c.apply(other_value, known);
+    REQUIRE_OK(out);
+    BOOST_TEST(out->action == sink::action::updated);
+    BOOST_TEST(c.requests("GET", "/api/v1/namespaces/team-a/secrets/db").size() == 1u);
+    auto relabelled = other_value;
+    relabelled.labels["tier"] = "gold";
+    BOOST_TEST(sink::detail::fingerprint_of(relabelled) != sink::detail::fingerprint_of(other_value));
+    known.known.unchanged_since = sink::target_knowledge::as_left{out->fingerprint, out->version, out->data_hash};
+    out = c.apply(relabelled, known);
+    REQUIRE_OK(out);
+    BOOST_TEST(out->action == sink::action::updated);
+    BOOST_TEST(c.get()->at("metadata").at("labels").at("tier") == "gold");
+    // A dry run reads whatever it is told.
+    known.known.unchanged_since = sink::target_knowledge::as_left{out->fingerprint, out->version, out->data_hash};
+    known.dry_run = true;
+    c.server.reset_log();
+    REQUIRE_OK(c.apply(relabelled, known));
+    BOOST_TEST(c.requests("GET", "/api/v1/namespaces/team-a/secrets/db").size() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(a_secret_eso_wrote_is_taken_over_without_a_write) {
     cluster c;
     auto const uid = c.external_secret("db-es");

@@ -103,6 +103,10 @@ ESX_DECL bool belongs_to(secret_model const& s, target const& t);
 /// when skipped).
 ESX_DECL outcome outcome_of(write_plan const& plan, target const& t);
 
+/// The `target_fingerprint` of `t`: SHA3-256, first 16 bytes, of its fields but `data`, each
+/// length-prefixed (no value is read, so nothing secret is hashed or copied).
+ESX_DECL target_fingerprint fingerprint_of(target const& t);
+
 /// `deletionPolicy: Delete` needs creationPolicy Owner (ESO: "unable to delete secret X:
 /// creationPolicy=Y is not Owner").
 ESX_DECL result<void, failure> check_delete_allowed(target const& t);

@@ -183,6 +183,36 @@ ESX_DECL outcome outcome_of(write_plan const& plan, target const& t) {
     return out;
 }
 
+ESX_DECL target_fingerprint fingerprint_of(target const& t) {
+    std::string text;
+    auto field = [&](std::string_view v) {
+        text += std::to_string(v.size());
+        text += ':';
+        text += v;
+    };
+    auto map = [&](std::map<std::string, std::string> const& m) {
+        field(std::to_string(m.size()));
+        for (auto const& [k, v] : m) field(k), field(v);
+    };
+    field(t.namespace_), field(t.name), field(t.external_secret_name);
+    field(t.owner ? "owner" : "-");
+    if (t.owner) field(t.owner->api_version), field(t.owner->kind), field(t.owner->name), field(t.owner->uid);
+    field(t.type);
+    map(t.labels);
+    map(t.annotations);
+    field(std::to_string(t.finalizers.size()));
+    for (auto const& f : t.finalizers) field(f);
+    field(t.immutable ? "immutable" : "mutable");
+    field(creation_policy_name(t.creation));
+    field(std::to_string(static_cast<int>(t.deletion)));
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    target_fingerprint out{};
+    if (EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha3_256(), nullptr) == 1)
+        std::copy_n(digest, std::min<std::size_t>(out.size(), length), out.begin());
+    return out;
+}
+
 ESX_DECL result<void, failure> check_delete_allowed(target const& t) {
     if (t.creation == spec::creation_policy::owner) return {};
     return model::fail(error::delete_not_allowed, "could not delete secret: unable to delete secret " + t.name +
