@@ -276,6 +276,11 @@ void server::drop_watches() {
     fut.wait();
 }
 
+void server::observe_changes(std::function<void(change const&)> observer) {
+    std::lock_guard lock(impl_->st.m);
+    impl_->st.observer = std::move(observer);
+}
+
 std::uint64_t server::resource_version() const {
     std::lock_guard lock(impl_->st.m);
     return impl_->st.rv;

@@ -17,11 +17,26 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
+namespace boost::json {
+class object;
+}
+
 namespace esx::mocks::kube {
+
+// A committed write, as an observer in the same process sees it (`server::observe_changes`).
+struct change {
+    std::string_view type;        // ADDED, MODIFIED or DELETED
+    std::string_view resource;    // <group>/<plural> as the store keys it: "/secrets",
+                                  // "external-secrets.io/externalsecrets"
+    std::string_view namespace_;  // "" for cluster-scoped objects
+    boost::json::object const& object;  // as stored after the write (its last state, for DELETED)
+};
 
 struct options {
     // The seed document (JSON text, see README.md). Empty: default_seed().
@@ -108,6 +123,11 @@ public:
     void clear_faults();
     // Closes every open watch stream abruptly (no terminating chunk).
     void drop_watches();
+    // Calls `observer` for every write from now on, in resourceVersion order, on the server's
+    // thread while its store is locked (keep it short; never call the server from it). For a
+    // benchmark in the same process, which would otherwise watch over TLS and parse every
+    // event on the cores it measures. An empty function stops the calls.
+    void observe_changes(std::function<void(change const&)> observer);
     // The current (global) resourceVersion.
     std::uint64_t resource_version() const;
     /// Blocks until the resourceVersion passes `since` (any write) or `max` elapsed; returns the

@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <condition_variable>
@@ -111,6 +112,7 @@ struct api_state {
     std::size_t history_bytes = 0;
     static constexpr std::size_t max_history_bytes = 64 * 1024 * 1024;
     std::vector<std::shared_ptr<watch_state>> watches;
+    std::function<void(change const&)> observer;  // server::observe_changes
     std::uint64_t discovery_generation = 1;
     std::map<std::string, user_entry> tokens;                 // bearer -> user
     std::map<std::string, user_entry> users;                  // name -> user (rules for minted SA tokens and certificates)

@@ -96,6 +96,8 @@ std::string api_state::record(std::string type, std::string const& storage, std:
         history.pop_front();
     }
     notify(e, text);
+    if (observer)
+        observer(change{e.type, e.storage, e.ns, *e.obj});
     return text;
 }
 

@@ -18,6 +18,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -166,6 +167,34 @@ BOOST_AUTO_TEST_CASE(crud_conflict_and_log) {
     BOOST_TEST(log[2].user == "admin");
     s.reset_log();
     BOOST_TEST(s.requests().empty());
+}
+
+BOOST_AUTO_TEST_CASE(an_in_process_observer_sees_each_committed_write_in_order) {
+    kube::server s;
+    client c(s);
+    std::vector<std::string> seen;  // "TYPE resource ns/name rv"
+    s.observe_changes([&](kube::change const& ch) {
+        auto const& md = ch.object.at("metadata").as_object();
+        seen.push_back(std::string(ch.type) + " " + std::string(ch.resource) + " " + std::string(ch.namespace_) + "/" +
+                       json::value_to<std::string>(md.at("name")) + " " +
+                       json::value_to<std::string>(md.at("resourceVersion")));
+    });
+    auto created = c.request(http::verb::post, "/api/v1/namespaces/default/secrets", secret("a", "1"));
+    BOOST_TEST(created.result_int() == 201u);
+    std::string const rv1 = std::to_string(s.resource_version());
+    json::object obj = parse(created.body());
+    obj["data"].as_object()["k"] = "Mg==";
+    BOOST_TEST(c.request(http::verb::put, "/api/v1/namespaces/default/secrets/a", json::serialize(obj)).result_int() == 200u);
+    std::string const rv2 = std::to_string(s.resource_version());
+    auto stale = c.request(http::verb::put, "/api/v1/namespaces/default/secrets/a", json::serialize(obj));
+    BOOST_TEST(stale.result_int() == 409u);  // refused: not a write, not observed
+    BOOST_TEST(c.request(http::verb::delete_, "/api/v1/namespaces/default/secrets/a", "").result_int() == 200u);
+    std::string const rv3 = std::to_string(s.resource_version());
+    s.observe_changes(nullptr);
+    BOOST_TEST(c.request(http::verb::post, "/api/v1/namespaces/default/secrets", secret("b", "1")).result_int() == 201u);
+    std::vector<std::string> const expected{"ADDED /secrets default/a " + rv1, "MODIFIED /secrets default/a " + rv2,
+                                            "DELETED /secrets default/a " + rv3};
+    BOOST_TEST(seen == expected, boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(faults) {
