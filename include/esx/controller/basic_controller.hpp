@@ -439,7 +439,7 @@ private:
             return relisted();
         }
         created_by_.update(key, managed_secrets_.find(key).get());
-        if (c == change::deleted) left_.forget(key.namespace_(), key.name());
+        if (c == change::deleted) left_.forget(key);
         bool needs_sync = c == change::deleted;
         if (!needs_sync) {
             auto const s = managed_secrets_.find(key);

@@ -67,10 +67,11 @@ inline sink::target_knowledge target_knowledge_from(object_cache<managed_secret>
                                                     sink::target const& t) {
     sink::target_knowledge known;
     if (!managed.synced()) return known;
-    auto const current = managed.find(object_key(t.namespace_, t.name));
+    object_key const secret(t.namespace_, t.name);
+    auto const current = managed.find(secret);
     known.absent = !current;
     if (current)
-        if (auto fingerprint = left.unchanged_since(t.namespace_, t.name, current->resource_version))
+        if (auto fingerprint = left.unchanged_since(secret, current->resource_version))
             known.unchanged_since = sink::target_knowledge::as_left{*fingerprint, current->resource_version,
                                                                     to_hex(current->data_hash)};
     auto& orphans = known.orphans.emplace();

@@ -231,7 +231,7 @@ private:
         if (r.outcome) {
             auto const& o = *r.outcome;
             if (shared_->left && !o.version.empty())
-                shared_->left->remember(es->metadata.namespace_, target, o.fingerprint, o.version);
+                shared_->left->remember(object_key(es->metadata.namespace_, target), o.fingerprint, o.version);
             switch (o.action) {
             case sink::action::created:
                 binding = target;

@@ -9,20 +9,20 @@
 // holds that version, nobody has written the Secret since, and a target with the same
 // fingerprint and the same data hash would change nothing (`sink::target_knowledge::unchanged_since`).
 //
-// Small on purpose (one entry per managed Secret): 32 bytes of entry, keyed by a hash of
-// `<namespace>/<name>`. A hash collision is harmless: the fingerprint names the Secret, so a
+// Small on purpose (one entry per managed Secret): 32 bytes of entry, keyed by the hash of the
+// Secret's `object_key` rather than the key itself. A hash collision is harmless: the fingerprint names the Secret, so a
 // borrowed entry never matches and the sink reads as before; so is a stale entry (its version
 // is not the cache's). Entries go when their Secret leaves the cache, and all of them on a relist.
 #ifndef ESX_CONTROLLER_TARGETS_AS_LEFT_HPP
 #define ESX_CONTROLLER_TARGETS_AS_LEFT_HPP
 
+#include <esx/controller/object_key.hpp>
 #include <esx/sink/target.hpp>
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
-#include <string>
 #include <string_view>
 #include <unordered_map>
 
@@ -30,24 +30,23 @@ namespace esx::controller {
 
 class targets_as_left {
 public:
-    /// The sink left Secret `ns/name` at `version` for a target with `fingerprint`.
-    void remember(std::string_view ns, std::string_view name, sink::target_fingerprint const& fingerprint,
-                  std::string_view version) {
+    /// The sink left Secret `secret` at `version` for a target with `fingerprint`.
+    void remember(object_key const& secret, sink::target_fingerprint const& fingerprint, std::string_view version) {
         if (version.empty()) return;
-        entries_[key_of(ns, name)] = entry{fingerprint, version_hash(version)};
+        entries_[key_of(secret)] = entry{fingerprint, version_hash(version)};
     }
 
-    /// The fingerprint of the target last applied to `ns/name`, if the Secret is still at the
+    /// The fingerprint of the target last applied to `secret`, if the Secret is still at the
     /// version it was left at (`cached_version`: what the managed-Secret cache holds now).
-    std::optional<sink::target_fingerprint> unchanged_since(std::string_view ns, std::string_view name,
+    std::optional<sink::target_fingerprint> unchanged_since(object_key const& secret,
                                                             std::string_view cached_version) const {
-        auto const it = entries_.find(key_of(ns, name));
+        auto const it = entries_.find(key_of(secret));
         if (it == entries_.end() || cached_version.empty() || it->second.version != version_hash(cached_version))
             return std::nullopt;
         return it->second.fingerprint;
     }
 
-    void forget(std::string_view ns, std::string_view name) { entries_.erase(key_of(ns, name)); }
+    void forget(object_key const& secret) { entries_.erase(key_of(secret)); }
     void clear() noexcept { entries_.clear(); }
     std::size_t size() const noexcept { return entries_.size(); }
 
@@ -58,12 +57,7 @@ private:
     };
 
     static std::uint64_t version_hash(std::string_view v) noexcept { return std::hash<std::string_view>{}(v); }
-    static std::uint64_t key_of(std::string_view ns, std::string_view name) {
-        std::string k;
-        k.reserve(ns.size() + 1 + name.size());
-        k.append(ns).append(1, '/').append(name);
-        return std::hash<std::string>{}(k);
-    }
+    static std::uint64_t key_of(object_key const& secret) noexcept { return std::hash<object_key>{}(secret); }
 
     std::unordered_map<std::uint64_t, entry> entries_;
 };
