@@ -395,7 +395,7 @@ private:
             namespace_reflector_->on_change([this](object_key const& ns, change c) {
                 if (c == change::relisted) return wake();
                 // A namespace came, went or was relabelled: every CES selects again (there are few).
-                cluster_external_secrets_.for_each([this](object_key const& k, auto const&) {
+                cluster_external_secrets_.for_each_key([this](object_key const& k) {
                     triggers_.cluster_external_secret_changed(k);
                 });
                 ces_pool_.notify();

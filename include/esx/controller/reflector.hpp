@@ -356,10 +356,10 @@ private:
         if (tracking_) listed_.insert(key);
         auto old = cache_.find(key);
         if (old && detail::version_of(*old) == detail::version_of(object)) return;  // nothing new
-        auto fresh = std::make_shared<T const>(std::move(object));
-        cache_.upsert(key, fresh);
+        bool const quiet = old && predicate_ && !predicate_(*old, object);
+        cache_.upsert(key, std::move(object));
         if (!old) return notify(key, change::added);
-        if (predicate_ && !predicate_(*old, *fresh)) {
+        if (quiet) {
             ++filtered_;
             return;
         }
@@ -374,7 +374,7 @@ private:
     void finish_list() {
         if (tracking_) {
             std::vector<object_key> gone;
-            cache_.for_each([&](object_key const& key, T const&) {
+            cache_.for_each_key([&](object_key const& key) {
                 if (!listed_.contains(key)) gone.push_back(key);
             });
             for (auto const& key : gone) {

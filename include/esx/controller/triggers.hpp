@@ -162,7 +162,7 @@ public:
     /// too, but as in ESO the condition is checked when a sync reads the provider: at its next
     /// refresh or change it fails, leaving its Secret alone.
     void namespace_changed(std::string_view ns) {
-        external_secrets_.for_each([&](object_key const& k, auto const&) {
+        external_secrets_.for_each_key([&](object_key const& k) {
             if (k.namespace_() != ns) return;
             for (auto const& s : stores_.stores_used_by(k)) {
                 if (s.kind != spec::store_kind::cluster_secret_store) continue;
@@ -197,10 +197,10 @@ public:
         es_queue_.clear_overflow();
         store_queue_.clear_overflow();
         ces_queue_.clear_overflow();
-        secret_stores_.for_each([&](object_key const& k, auto const&) { request(store_queue_, k, reason::refresh); });
-        cluster_secret_stores_.for_each([&](object_key const& k, auto const&) { request(store_queue_, k, reason::refresh); });
-        external_secrets_.for_each([&](object_key const& k, auto const&) { request(es_queue_, k, reason::refresh); });
-        ces.for_each([&](object_key const& k, auto const&) { request(ces_queue_, k, reason::refresh); });
+        secret_stores_.for_each_key([&](object_key const& k) { request(store_queue_, k, reason::refresh); });
+        cluster_secret_stores_.for_each_key([&](object_key const& k) { request(store_queue_, k, reason::refresh); });
+        external_secrets_.for_each_key([&](object_key const& k) { request(es_queue_, k, reason::refresh); });
+        ces.for_each_key([&](object_key const& k) { request(ces_queue_, k, reason::refresh); });
     }
 
     // ---- around the reconciles ----------------------------------------------------------
