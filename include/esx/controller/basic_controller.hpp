@@ -19,11 +19,14 @@
 // leader election (<leader_election.hpp>) and the shutdown sequence (<shutdown.hpp>).
 //
 // `run()`:
-// 1. starts the reflectors and waits until every cache holds its first list (reconciling
+// 1. starts the reflectors and waits until the caches a sync reads besides its own
+//    ExternalSecret (stores, managed Secrets, namespaces) hold their first list (reconciling
 //    against half-listed caches would be wrong: a store not listed yet looks deleted);
 // 2. with leader election, waits until this replica leads (the caches keep following the
 //    cluster meanwhile, so a standby takes over with warm caches);
-// 3. runs the three pools until `stop()` (or SIGTERM, with `listen_for_signals()`);
+// 3. runs the ExternalSecret and store pools, the ExternalSecrets syncing as their list
+//    arrives, and the ClusterExternalSecret pool once that list is complete (it reads every
+//    ExternalSecret), until `stop()` (or SIGTERM, with `listen_for_signals()`);
 // 4. then the shutdown sequence: no new syncs, the syncs in flight finish within the grace
 //    period, the Lease is released; then the reflectors and the endpoints stop.
 // Losing the Lease ends the run with a failure (as controller-runtime, which exits): another
@@ -190,17 +193,22 @@ public:
                                                      {"concurrency", static_cast<std::int64_t>(options_.concurrency)},
                                                      {"leader_elect", options_.leader_elect}});
         for (auto* r : all_reflectors()) spawn_counted(r->run_task());
-        co_await until([this] { return caches_synced() || shutdown_.requested(); });
-        if (caches_synced())
-            log_.info("caches synced", {{"external_secrets", static_cast<std::int64_t>(external_secrets_.size())},
-                                        {"secret_stores", static_cast<std::int64_t>(secret_stores_.size())},
-                                        {"cluster_secret_stores", static_cast<std::int64_t>(cluster_secret_stores_.size())}});
-
+        // A sync reads its own ExternalSecret, its stores and its target's Secret: once the
+        // caches of stores and Secrets hold their first list, ExternalSecrets sync as their own
+        // list arrives, page by page, and the API server's work on the next page overlaps ours
+        // on this one. What reads every ExternalSecret (ClusterExternalSecrets) waits for all.
+        co_await until([this] { return sources_synced() || shutdown_.requested(); });
         if (elector_) {
             boost::asio::co_spawn(ex_, elect(), boost::asio::detached);
             co_await until([this] { return elector_->leading() || shutdown_.requested(); });
         }
         if (!shutdown_.requested()) start_pools();
+        co_await until([this] { return caches_synced() || shutdown_.requested(); });
+        if (caches_synced())
+            log_.info("caches synced", {{"external_secrets", static_cast<std::int64_t>(external_secrets_.size())},
+                                        {"secret_stores", static_cast<std::int64_t>(secret_stores_.size())},
+                                        {"cluster_secret_stores", static_cast<std::int64_t>(cluster_secret_stores_.size())}});
+        if (!shutdown_.requested()) start_cluster_external_secret_pool();
         if (!pools_running_) pools_done_.set();
 
         auto report = co_await shutdown_.run();
@@ -225,11 +233,12 @@ public:
 
     // ---- for tests, the benchmark and the endpoints -----------------------------------------
 
-    bool caches_synced() const noexcept {
-        bool synced = external_secrets_.synced() && secret_stores_.synced() && cluster_secret_stores_.synced() &&
-                      managed_secrets_.synced();
-        if (options_.cluster_external_secrets) synced = synced && cluster_external_secrets_.synced() && namespaces_.synced();
-        return synced;
+    bool caches_synced() const noexcept { return sources_synced() && external_secrets_.synced() &&
+                                                 (!options_.cluster_external_secrets || cluster_external_secrets_.synced()); }
+    /// Every cache an ExternalSecret's sync reads besides the ExternalSecret itself holds its first list.
+    bool sources_synced() const noexcept {
+        return secret_stores_.synced() && cluster_secret_stores_.synced() && managed_secrets_.synced() &&
+               (!options_.cluster_external_secrets || namespaces_.synced());
     }
     bool leading() const noexcept { return !elector_ || elector_->leading(); }
     /// The pools run (caches synced, and leading if leader election is on).
@@ -438,13 +447,10 @@ private:
             left_.clear();
             return relisted();
         }
-        created_by_.update(key, managed_secrets_.find(key).get());
+        auto const now = managed_secrets_.find(key);  // null once deleted
+        created_by_.update(key, now.get());
         if (c == change::deleted) left_.forget(key);
-        bool needs_sync = c == change::deleted;
-        if (!needs_sync) {
-            auto const s = managed_secrets_.find(key);
-            needs_sync = !s || !s->intact();
-        }
+        bool const needs_sync = !now || !now->intact();
         triggers_.managed_secret_changed(key, needs_sync);
         if (needs_sync) es_pool_.notify();
     }
@@ -532,9 +538,12 @@ private:
         store_chain stores{&triggers_, measured<store_ref>{this, std::nullopt, store_ref{this}}, [this] { es_pool_.notify(); }};
         spawn_pool(es_pool_.run(std::move(es)));
         spawn_pool(store_pool_.run(std::move(stores)));
-        if (ces_reconciler_)
-            spawn_pool(ces_pool_.run(measured<cluster_external_secret_ref>{this, resource_kind::cluster_external_secret,
-                                                                           cluster_external_secret_ref{this}}));
+    }
+
+    void start_cluster_external_secret_pool() {
+        if (!ces_reconciler_) return;
+        spawn_pool(ces_pool_.run(measured<cluster_external_secret_ref>{this, resource_kind::cluster_external_secret,
+                                                                       cluster_external_secret_ref{this}}));
     }
 
     /// An ExternalSecret the gate held back: its status says which store and why, once the
