@@ -30,5 +30,6 @@
 #include <esx/controller/triggers.hpp>
 #include <esx/controller/work_queue.hpp>
 #include <esx/controller/worker_pool.hpp>
+#include <esx/controller/write_echoes.hpp>
 
 #endif

@@ -439,6 +439,96 @@ BOOST_AUTO_TEST_CASE(a_key_in_flight_is_never_handed_out_again_until_done) {
     BOOST_TEST(q.scheduled() == 1u);    // its refresh, once
 }
 
+BOOST_AUTO_TEST_CASE(held_refreshes_wait_while_new_changed_and_retried_keys_go) {
+    fake_clock clock;
+    queue q(options(), clock);
+    q.add(key("refresh-me"), ctl::reason::refresh);
+    q.hold_refreshes(true);
+    BOOST_TEST(q.refreshes_held());
+    BOOST_TEST(!q.next().has_value());          // due, but held
+    BOOST_TEST(!q.next_wakeup().has_value());   // and no deadline to spin on: the release wakes the pool
+    q.add(key("new"), ctl::reason::changed);
+    q.add(key("store"), ctl::reason::store_changed);
+    auto first = q.next();
+    auto second = q.next();
+    BOOST_TEST_REQUIRE((first && second));
+    BOOST_TEST(first->key.name() == "new");
+    BOOST_TEST(second->key.name() == "store");
+    BOOST_TEST(!q.next().has_value());
+    q.done(first->key, ctl::sync_outcome::retryable_failure());
+    clock.advance(1min);
+    auto retried = q.next();                     // a retry is not a refresh: it goes
+    BOOST_TEST_REQUIRE(retried.has_value());
+    BOOST_TEST((retried->why == ctl::reason::retry));
+    BOOST_TEST(!q.next().has_value());
+    q.hold_refreshes(false);
+    BOOST_TEST(q.next_wakeup().has_value());
+    auto refresh = q.next();
+    BOOST_TEST_REQUIRE(refresh.has_value());
+    BOOST_TEST(refresh->key.name() == "refresh-me");
+    BOOST_TEST((refresh->why == ctl::reason::refresh));
+}
+
+BOOST_AUTO_TEST_CASE(a_write_is_echoed_whether_the_watch_brings_it_before_or_after_its_response) {
+    ctl::write_echoes echoes;
+    std::vector<bool> behind;
+    echoes.on_behind(2, [&](bool b) { behind.push_back(b); });
+    auto const a = key("a"), b = key("b");
+
+    // After the response: older events of the object do not count, its version does.
+    echoes.writing(a);
+    echoes.written(a, "10", "11");
+    BOOST_TEST(echoes.size() == 1u);
+    BOOST_TEST(!echoes.seen(a, "10"));  // from before the write: the watch is behind
+    BOOST_TEST(!echoes.seen(b, "11"));  // another object
+    BOOST_TEST(echoes.size() == 1u);
+    BOOST_TEST(echoes.seen(a, "11"));
+    BOOST_TEST(echoes.size() == 0u);
+
+    // Before the response: kept while the write is out, matched when it returns.
+    echoes.writing(b);
+    BOOST_TEST(!echoes.seen(b, "20"));
+    BOOST_TEST(!echoes.seen(b, "21"));
+    echoes.written(b, "19", "21");
+    BOOST_TEST(echoes.size() == 0u);
+
+    // Behind at the limit (writes out count), caught up below it.
+    echoes.writing(a);
+    echoes.writing(b);
+    BOOST_TEST(echoes.behind());
+    echoes.written(a, "11", "12");
+    echoes.written(b, "21", "22");
+    BOOST_TEST(echoes.seen(b, "22"));
+    BOOST_TEST(!echoes.behind());
+    BOOST_TEST((behind == std::vector<bool>{true, false}));
+    BOOST_TEST(echoes.seen(a, "12"));
+}
+
+BOOST_AUTO_TEST_CASE(failed_unchanged_deleted_and_relisted_writes_wait_for_no_echo) {
+    ctl::write_echoes echoes;
+    auto const a = key("a"), b = key("b"), c = key("c");
+    echoes.writing(a);
+    echoes.abandoned(a);                 // the write failed
+    echoes.writing(b);
+    echoes.written(b, "5", "5");         // it changed nothing: no event will come
+    echoes.writing(c);
+    echoes.written(c, "7", "");          // no version in the response: nothing to match
+    BOOST_TEST(echoes.size() == 0u);
+
+    echoes.writing(a);
+    echoes.written(a, "1", "2");
+    echoes.forget(a);                    // deleted
+    BOOST_TEST(echoes.size() == 0u);
+    echoes.writing(b);
+    echoes.written(b, "5", "6");
+    echoes.writing(c);
+    echoes.clear();                      // a relist
+    BOOST_TEST(echoes.size() == 0u);
+    echoes.written(c, "7", "8");         // its response after the relist: nothing to wait for
+    BOOST_TEST(echoes.size() == 0u);
+    BOOST_TEST(!echoes.seen(b, "6"));
+}
+
 BOOST_AUTO_TEST_CASE(at_most_concurrency_keys_in_flight) {
     fake_clock clock;
     queue q(options(2), clock);

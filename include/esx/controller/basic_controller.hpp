@@ -54,6 +54,7 @@
 #include <esx/controller/shutdown.hpp>
 #include <esx/controller/store_reconcile.hpp>
 #include <esx/controller/triggers.hpp>
+#include <esx/controller/write_echoes.hpp>
 #include <esx/controller/worker_pool.hpp>
 #include <esx/failure.hpp>
 #include <esx/kube/client.hpp>
@@ -335,6 +336,11 @@ private:
                                                                        clock_, std::move(ro));
         es_reconciler_->use_managed_secrets(managed_secrets_);
         es_reconciler_->remember_targets_in(left_);
+        es_reconciler_->count_echoes_in(echoes_);
+        echoes_.on_behind(options_.refresh_write_backlog, [this](bool behind) {
+            triggers_.external_secrets().hold_refreshes(behind);
+            if (!behind) es_pool_.notify();
+        });
 
         store_reconcile_options so;
         so.requeue_interval = options_.store_requeue_interval;  // ESO's --store-requeue-interval; 0: none
@@ -370,6 +376,7 @@ private:
             return spec_or_metadata_changed(before, after);
         });
         es_reflector_->on_change([this](object_key const& k, change c) { on_external_secret(k, c); });
+        es_reflector_->on_version([this](object_key const& k, std::string_view version) { echoes_.seen(k, version); });
 
         secret_store_reflector_ = std::make_unique<reflector<spec::secret_store>>(
             *kube_, kube::resources::secret_stores, secret_stores_, reflector_options_for("secretstores"), clock_);
@@ -423,8 +430,14 @@ private:
 
     // A `relisted` wakes `run()`, which waits for every cache's first list.
     void on_external_secret(object_key const& key, change c) {
-        if (c == change::relisted) return relisted();
-        if (c == change::deleted) metrics_.forget(resource_kind::external_secret, key);
+        if (c == change::relisted) {
+            echoes_.clear();
+            return relisted();
+        }
+        if (c == change::deleted) {
+            metrics_.forget(resource_kind::external_secret, key);
+            echoes_.forget(key);
+        }
         triggers_.external_secret_changed(key);
         es_pool_.notify();
         ces_pool_.notify();
@@ -736,6 +749,7 @@ private:
     object_cache<managed_secret> managed_secrets_;
     created_by_index created_by_;  ///< orphans of each ExternalSecret, from managed_secrets_
     targets_as_left left_;         ///< how the sink left each managed Secret (refreshes without a GET)
+    write_echoes echoes_;          ///< status writes not yet back on the ExternalSecret watch
     object_cache<boost::json::object> namespaces_;
 
     basic_triggers<Clock> triggers_;

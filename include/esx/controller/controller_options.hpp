@@ -42,6 +42,11 @@ struct controller_options {
     work_queue_options queue{};
     /// `--kube-qps`, `--kube-burst` (applied by the Kubernetes client), `--azure-qps`, `--azure-burst`.
     call_limit_options limits{};
+    /// Periodic refreshes wait while this many of the controller's own ExternalSecret writes
+    /// have not come back on its watch yet, so that a new ExternalSecret is not queued behind a
+    /// refresh cycle's status writes on that watch (<esx/controller/write_echoes.hpp>); new,
+    /// changed and retried ones never wait. 0: refreshes never wait.
+    std::size_t refresh_write_backlog = 64;
     /// ESO's `--enable-flood-gate`: ExternalSecrets of a store that is not Ready wait for it.
     bool wait_for_ready_stores = true;
     /// ClusterExternalSecrets are reconciled (ESO's `--enable-cluster-external-secret-reconciler`).

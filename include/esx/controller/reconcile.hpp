@@ -39,6 +39,7 @@
 #include <esx/controller/refresh.hpp>
 #include <esx/controller/status.hpp>
 #include <esx/controller/targets_as_left.hpp>
+#include <esx/controller/write_echoes.hpp>
 #include <esx/controller/work_queue.hpp>
 #include <esx/kube/resource.hpp>
 #include <esx/log.hpp>
@@ -122,6 +123,9 @@ public:
     /// (<esx/controller/targets_as_left.hpp>), which the controller's target hints read.
     void remember_targets_in(targets_as_left& left) { shared_->left = &left; }
 
+    /// Counts each status write until the watch delivers it back (<esx/controller/write_echoes.hpp>).
+    void count_echoes_in(write_echoes& echoes) { shared_->echoes = &echoes; }
+
     /// The worker pool's `reconciler` contract.
     boost::asio::awaitable<sync_outcome> operator()(work_item item) { return reconcile(std::move(item.key)); }
 
@@ -203,9 +207,16 @@ private:
         reconcile_stats stats;
         object_cache<managed_secret> const* secrets = nullptr;
         targets_as_left* left = nullptr;
+        write_echoes* echoes = nullptr;
     };
 
     reconcile_stats& counters() noexcept { return shared_->stats; }
+
+    static std::string_view resource_version_of(boost::json::object const& o) {
+        auto const* meta = o.if_contains("metadata");
+        auto const* rv = meta && meta->is_object() ? meta->get_object().if_contains("resourceVersion") : nullptr;
+        return rv && rv->is_string() ? std::string_view(rv->get_string()) : std::string_view();
+    }
     log::logger const& log() const noexcept { return shared_->options.logger; }
 
     involved_object involved(spec::external_secret const& es) const {
@@ -336,12 +347,16 @@ private:
         if (!status_differs(es.status, next)) co_return result<void, failure>();
         boost::json::value const body(status_patch(next));
         ++counters().status_writes;
+        auto* const echoes = shared_->echoes;
+        if (echoes) echoes->writing(key);
         auto patched = co_await kube_->patch_status(kube::resources::external_secrets, es.metadata.namespace_,
                                                     es.metadata.name, kube::patch_type::merge, body);
         if (!patched) {
+            if (echoes) echoes->abandoned(key);
             log().warn("could not write the status", {{"key", key.str()}, {"error", patched.error().what()}});
             co_return patched.error();
         }
+        if (echoes) echoes->written(key, es.metadata.resource_version, resource_version_of(*patched));
         co_return result<void, failure>();
     }
 

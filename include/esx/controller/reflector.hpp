@@ -223,6 +223,9 @@ public:
     void filter_modifications(predicate p) { predicate_ = std::move(p); }
     /// Where unreadable objects are reported (besides the log), e.g. to set a status.
     void on_rejected(rejection f) { rejection_ = std::move(f); }
+    /// Called with the key and `resourceVersion` of every object a list or the watch delivers,
+    /// before the cache compares it (<write_echoes.hpp> counts the controller's own writes).
+    void on_version(std::function<void(object_key const&, std::string_view)> f) { version_callback_ = std::move(f); }
 
     /// Lists, watches and applies events until `stop()`.
     boost::asio::awaitable<void> run() {
@@ -353,6 +356,7 @@ private:
 
     void upsert(T&& object) {
         auto key = detail::key_of(object);
+        if (version_callback_) version_callback_(key, detail::version_of(object));
         if (tracking_) listed_.insert(key);
         auto old = cache_.find(key);
         if (old && detail::version_of(*old) == detail::version_of(object)) return;  // nothing new
@@ -401,6 +405,7 @@ private:
     callback callback_;
     predicate predicate_;
     rejection rejection_;
+    std::function<void(object_key const&, std::string_view)> version_callback_;
     std::unique_ptr<boost::asio::steady_timer> stop_timer_;
     std::unordered_set<object_key> listed_;  // keys seen by the list in progress
     bool tracking_ = false;  // a relist over a filled cache: compare what it lists with the cache

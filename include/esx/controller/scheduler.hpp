@@ -68,10 +68,14 @@ public:
     ESX_DECL bool cancel(object_key const& key);
 
     /// Removes and returns the most urgent entry due at `now`, if any.
-    ESX_DECL std::optional<entry> pop_due(time_point now);
+    std::optional<entry> pop_due(time_point now) { return pop_due(now, reason::refresh); }
+    /// The same among the reasons up to `least_urgent` (the others stay, as if not due).
+    ESX_DECL std::optional<entry> pop_due(time_point now, reason least_urgent);
 
     /// The earliest due time of all entries: the one deadline to wait for.
-    ESX_DECL std::optional<time_point> next_due() const noexcept;
+    std::optional<time_point> next_due() const noexcept { return next_due(reason::refresh); }
+    /// The same among the reasons up to `least_urgent`.
+    ESX_DECL std::optional<time_point> next_due(reason least_urgent) const noexcept;
 
     /// The entry of `key`, if scheduled (for status and tests).
     ESX_DECL std::optional<entry> find(object_key const& key) const;

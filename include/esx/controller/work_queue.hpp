@@ -116,7 +116,7 @@ public:
     /// `concurrency` keys are in flight already.
     std::optional<work_item> next() {
         if (in_flight_ >= options_.concurrency) return std::nullopt;
-        auto e = scheduler_.pop_due(clock_.now());
+        auto e = scheduler_.pop_due(clock_.now(), least_urgent());
         if (!e) return std::nullopt;
         auto& st = states_[e->key];
         st.in_flight = true;
@@ -180,8 +180,15 @@ public:
     /// empty or the pool is full (then the next `done` is the event to wait for).
     std::optional<time_point> next_wakeup() const noexcept {
         if (in_flight_ >= options_.concurrency) return std::nullopt;
-        return scheduler_.next_due();
+        return scheduler_.next_due(least_urgent());
     }
+
+    /// While held, `next()` hands out no periodic refresh (and `next_wakeup()` ignores them):
+    /// new, changed and retried keys still go. The controller holds refreshes while its watch
+    /// is behind on its own writes (<esx/controller/write_echoes.hpp>); whoever releases the
+    /// hold wakes the pool.
+    void hold_refreshes(bool held) noexcept { refreshes_held_ = held; }
+    bool refreshes_held() const noexcept { return refreshes_held_; }
 
     std::size_t scheduled() const noexcept { return scheduler_.size(); }
     std::size_t in_flight() const noexcept { return in_flight_; }
@@ -220,6 +227,8 @@ public:
     };
 
 private:
+    reason least_urgent() const noexcept { return refreshes_held_ ? reason::retry : reason::refresh; }
+
     add_result add_at(object_key const& key, reason why, time_point due) {
         auto const it = states_.find(key);
         if (it != states_.end() && it->second.in_flight) {
@@ -252,6 +261,7 @@ private:
     std::size_t pending_ = 0;
     std::uint64_t dropped_ = 0;
     bool overflowed_ = false;
+    bool refreshes_held_ = false;
 };
 
 using work_queue = basic_work_queue<>;

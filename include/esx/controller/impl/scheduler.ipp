@@ -39,8 +39,9 @@ ESX_DECL bool scheduler::cancel(object_key const& key) {
     return true;
 }
 
-ESX_DECL std::optional<scheduler::entry> scheduler::pop_due(time_point now) {
-    for (auto& set : by_reason_) {
+ESX_DECL std::optional<scheduler::entry> scheduler::pop_due(time_point now, reason least_urgent) {
+    for (std::size_t r = 0; r <= static_cast<std::size_t>(least_urgent); ++r) {
+        auto& set = by_reason_[r];
         if (set.empty() || set.begin()->due > now) continue;
         auto const first = set.begin();
         auto node = slots_.extract(*first->key);
@@ -50,10 +51,12 @@ ESX_DECL std::optional<scheduler::entry> scheduler::pop_due(time_point now) {
     return std::nullopt;
 }
 
-ESX_DECL std::optional<scheduler::time_point> scheduler::next_due() const noexcept {
+ESX_DECL std::optional<scheduler::time_point> scheduler::next_due(reason least_urgent) const noexcept {
     std::optional<time_point> earliest;
-    for (auto const& set : by_reason_)
+    for (std::size_t r = 0; r <= static_cast<std::size_t>(least_urgent); ++r) {
+        auto const& set = by_reason_[r];
         if (!set.empty() && (!earliest || set.begin()->due < *earliest)) earliest = set.begin()->due;
+    }
     return earliest;
 }
 
