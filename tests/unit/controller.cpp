@@ -521,6 +521,11 @@ BOOST_AUTO_TEST_CASE(failed_unchanged_deleted_and_relisted_writes_wait_for_no_ec
     BOOST_TEST(echoes.size() == 0u);
     echoes.writing(b);
     echoes.written(b, "5", "6");
+    echoes.writing(a);
+    echoes.written(a, "2", "3");
+    BOOST_TEST(echoes.seen(a, "3"));
+    echoes.writing(a);                   // the next write changes nothing: it returns the version
+    echoes.written(a, "3", "3");         // the cache holds, whose event has passed: no wait
     echoes.writing(c);
     echoes.clear();                      // a relist
     BOOST_TEST(echoes.size() == 0u);
@@ -1136,8 +1141,8 @@ BOOST_AUTO_TEST_CASE(memory_per_cached_object_is_measured_and_small) {
     BOOST_TEST(secret < 480.0);
 }
 
-// Every field of an ExternalSecret set, none at its default, so a field that `pack` skipped or
-// `unpack` read into the wrong place shows as an inequality.
+// Every field of an ExternalSecret set, most of them off their defaults, so a field that `pack`
+// skipped or `unpack` read into the wrong place shows as an inequality.
 std::string const every_field_es_json = R"({"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret",
   "metadata": {"name": "everything", "namespace": "team-b", "uid": "3b6c3f0e-5d0e-4b7e-9a53-000000000001",
                "resourceVersion": "424242", "generation": 7, "labels": {"app": "web", "tier": "back"},
@@ -1162,13 +1167,13 @@ std::string const every_field_es_json = R"({"apiVersion": "external-secrets.io/v
                                                         "decodingStrategy": "Base64URL", "nullBytePolicy": "Fail"},
                      "sourceRef": {"storeRef": {"name": "other", "kind": "SecretStore"}}},
                     {"secretKey": "gen", "remoteRef": {"key": "x"},
-                     "sourceRef": {"generatorRef": {"apiVersion": "generators.external-secrets.io/v1alpha1", "kind": "Password", "name": "pw"}}}],
+                     "sourceRef": {"generatorRef": {"apiVersion": "generators.external-secrets.io/v1alpha9", "kind": "Password", "name": "pw"}}}],
            "dataFrom": [{"extract": {"key": "cert/tls", "decodingStrategy": "Auto"},
                          "rewrite": [{"regexp": {"source": "^(.*)$", "target": "p-$1"}}, {"transform": {"template": "{{ .value | upper }}"}},
                                      {"merge": {"into": "all", "priority": ["a", "b"], "conflictPolicy": "Ignore",
                                                 "priorityPolicy": "IgnoreNotFound", "strategy": "JSON"}}]},
                         {"find": {"path": "p", "name": {"regexp": "^db-"}, "tags": {"env": "prod", "team": "b"},
-                                  "conversionStrategy": "Unicode", "decodingStrategy": "None", "nullBytePolicy": "Fail"},
+                                  "conversionStrategy": "Unicode", "decodingStrategy": "Base64", "nullBytePolicy": "Fail"},
                          "sourceRef": {"storeRef": {"name": "third", "kind": "ClusterSecretStore"}}}]},
   "status": {"refreshTime": "2026-11-30T05:59:59Z", "syncedResourceVersion": "7-0123456789abcdef0123456789abcdef0123456789abcdef01234567",
              "binding": {"name": "everything-secret"},

@@ -25,8 +25,8 @@
 // 2. with leader election, waits until this replica leads (the caches keep following the
 //    cluster meanwhile, so a standby takes over with warm caches);
 // 3. runs the ExternalSecret and store pools, the ExternalSecrets syncing as their list
-//    arrives, and the ClusterExternalSecret pool once that list is complete (it reads every
-//    ExternalSecret), until `stop()` (or SIGTERM, with `listen_for_signals()`);
+//    arrives, and the ClusterExternalSecret pool once every cache is listed, until `stop()`
+//    (or SIGTERM, with `listen_for_signals()`);
 // 4. then the shutdown sequence: no new syncs, the syncs in flight finish within the grace
 //    period, the Lease is released; then the reflectors and the endpoints stop.
 // Losing the Lease ends the run with a failure (as controller-runtime, which exits): another
@@ -197,7 +197,7 @@ public:
         // A sync reads its own ExternalSecret, its stores and its target's Secret: once the
         // caches of stores and Secrets hold their first list, ExternalSecrets sync as their own
         // list arrives, page by page, and the API server's work on the next page overlaps ours
-        // on this one. What reads every ExternalSecret (ClusterExternalSecrets) waits for all.
+        // on this one. The ClusterExternalSecret pool still starts once every cache is listed.
         co_await until([this] { return sources_synced() || shutdown_.requested(); });
         if (elector_) {
             boost::asio::co_spawn(ex_, elect(), boost::asio::detached);
@@ -613,6 +613,8 @@ private:
     }
 
     void wire_shutdown() {
+        // A SIGTERM while `run()` still waits for the lists or the Lease ends that wait.
+        shutdown_.on_request([this] { wake(); });
         shutdown_.on_stop([this] {
             es_pool_.stop();
             store_pool_.stop();

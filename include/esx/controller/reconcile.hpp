@@ -212,6 +212,28 @@ private:
 
     reconcile_stats& counters() noexcept { return shared_->stats; }
 
+    // A status write as `write_echoes` counts it: out from construction, abandoned unless
+    // `written` ran (a failed write, or the coroutine destroyed while the write was out).
+    class echo_of_write {
+    public:
+        echo_of_write(write_echoes* echoes, object_key const& key) : echoes_(echoes), key_(&key) {
+            if (echoes_) echoes_->writing(key);
+        }
+        echo_of_write(echo_of_write const&) = delete;
+        echo_of_write& operator=(echo_of_write const&) = delete;
+        ~echo_of_write() {
+            if (echoes_) echoes_->abandoned(*key_);
+        }
+        bool counted() const noexcept { return echoes_ != nullptr; }
+        void written(std::string_view cached_version, std::string_view version) {
+            std::exchange(echoes_, nullptr)->written(*key_, cached_version, version);
+        }
+
+    private:
+        write_echoes* echoes_;
+        object_key const* key_;
+    };
+
     static std::string_view resource_version_of(boost::json::object const& o) {
         auto const* meta = o.if_contains("metadata");
         auto const* rv = meta && meta->is_object() ? meta->get_object().if_contains("resourceVersion") : nullptr;
@@ -347,16 +369,20 @@ private:
         if (!status_differs(es.status, next)) co_return result<void, failure>();
         boost::json::value const body(status_patch(next));
         ++counters().status_writes;
-        auto* const echoes = shared_->echoes;
-        if (echoes) echoes->writing(key);
+        echo_of_write echo(shared_->echoes, key);
         auto patched = co_await kube_->patch_status(kube::resources::external_secrets, es.metadata.namespace_,
                                                     es.metadata.name, kube::patch_type::merge, body);
         if (!patched) {
-            if (echoes) echoes->abandoned(key);
             log().warn("could not write the status", {{"key", key.str()}, {"error", patched.error().what()}});
             co_return patched.error();
         }
-        if (echoes) echoes->written(key, es.metadata.resource_version, resource_version_of(*patched));
+        if (echo.counted()) {
+            // Compared with the version cached now, not the snapshot's: a write that changed
+            // nothing returns a version the watch may have delivered before this write went out.
+            auto const cached = cache_->find(key);
+            echo.written(cached ? std::string_view(cached->metadata.resource_version) : std::string_view(),
+                         resource_version_of(*patched));
+        }
         co_return result<void, failure>();
     }
 

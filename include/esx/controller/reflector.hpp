@@ -346,6 +346,7 @@ private:
     }
 
     void reject(detail::rejected_object const& r) {
+        if (version_callback_) version_callback_(r.key, r.resource_version);  // an echo all the same
         if (tracking_) listed_.insert(r.key);  // listed: a good version cached before stays
         ++rejected_;
         logger_.warn("object ignored: it does not read", {{"resource", resource_.plural},

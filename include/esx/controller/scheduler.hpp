@@ -46,6 +46,8 @@ constexpr std::string_view to_string(reason r) noexcept {
     return "unknown";
 }
 
+inline constexpr reason least_urgent_reason = static_cast<reason>(reason_count - 1);
+
 /// `a` is more urgent than `b`.
 constexpr bool more_urgent(reason a, reason b) noexcept { return a < b; }
 
@@ -68,12 +70,12 @@ public:
     ESX_DECL bool cancel(object_key const& key);
 
     /// Removes and returns the most urgent entry due at `now`, if any.
-    std::optional<entry> pop_due(time_point now) { return pop_due(now, reason::refresh); }
+    std::optional<entry> pop_due(time_point now) { return pop_due(now, least_urgent_reason); }
     /// The same among the reasons up to `least_urgent` (the others stay, as if not due).
     ESX_DECL std::optional<entry> pop_due(time_point now, reason least_urgent);
 
     /// The earliest due time of all entries: the one deadline to wait for.
-    std::optional<time_point> next_due() const noexcept { return next_due(reason::refresh); }
+    std::optional<time_point> next_due() const noexcept { return next_due(least_urgent_reason); }
     /// The same among the reasons up to `least_urgent`.
     ESX_DECL std::optional<time_point> next_due(reason least_urgent) const noexcept;
 

@@ -89,6 +89,8 @@ public:
     void on_drain(std::function<boost::asio::awaitable<void>()> f) { drain_ = std::move(f); }
     /// Step 3: release what others wait for (e.g. `[&] { return elector.resign(); }`); true on success.
     void on_release(std::function<boost::asio::awaitable<bool>()> f) { release_ = std::move(f); }
+    /// Called on the first request, whatever made it (a signal, `request`): to wake a waiter.
+    void on_request(std::function<void()> f) { on_request_ = std::move(f); }
     /// A second request: stop at once. Default: log and `std::_Exit(1)`.
     void on_force(std::function<void()> f) { force_ = std::move(f); }
 
@@ -115,6 +117,7 @@ public:
         if (requests_ == 1) {
             reason_ = std::string(reason);
             requested_.set();
+            if (on_request_) on_request_();
             return;
         }
         options_.logger.error("a second stop request: exiting without waiting any longer",
@@ -193,6 +196,7 @@ private:
     std::function<boost::asio::awaitable<void>()> drain_;
     std::function<boost::asio::awaitable<bool>()> release_;
     std::function<void()> force_;
+    std::function<void()> on_request_;
     std::string reason_;
     std::uint64_t requests_ = 0;
     shutdown_phase phase_ = shutdown_phase::running;

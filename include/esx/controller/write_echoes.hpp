@@ -42,15 +42,16 @@ public:
         update();
     }
 
-    /// The write of `object` returned `version`; `before` was the object's version before it (a
-    /// write that changed nothing returns that, and sends no event: nothing to wait for).
-    void written(object_key const& object, std::string_view before, std::string_view version) {
+    /// The write of `object` returned `version`; `cached` is the version the controller's cache
+    /// holds now. Equal, the watch has delivered it already, or the write changed nothing (it
+    /// returns the version the object had, and sends no event): nothing to wait for.
+    void written(object_key const& object, std::string_view cached, std::string_view version) {
         auto const it = pending_.find(object);
         if (it == pending_.end()) return;  // deleted or relisted meanwhile
         auto const expected = version_hash(version);
         auto& e = it->second;
         bool const echoed = std::find(e.seen_in_flight.begin(), e.seen_in_flight.end(), expected) != e.seen_in_flight.end();
-        if (version.empty() || version == before || echoed) {
+        if (version.empty() || version == cached || echoed) {
             pending_.erase(it);
             update();
             return;

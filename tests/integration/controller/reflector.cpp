@@ -287,22 +287,29 @@ BOOST_AUTO_TEST_CASE(a_status_only_update_is_filtered_by_the_predicate) {
     reflector_cluster c;
     reflecting<spec::external_secret> r(c, k8s::resources::external_secrets);
     r.reflector.filter_modifications(spec_or_metadata_changed<spec::external_secret>);
+    write_echoes echoes;  // as the controller counts its status writes
+    r.reflector.on_version([&](object_key const& k, std::string_view v) { echoes.seen(k, v); });
     r.start_synced(c);
     r.seen.clear();
     auto const& es = k8s::resources::external_secrets;
 
-    // The controller's own status write comes back as a MODIFIED event: cached, not reported.
+    // The controller's own status write comes back as a MODIFIED event: cached, not reported,
+    // and counted as the write's echo, whether it came before the response or after.
     auto const status = json::parse(R"({"status": {"syncedResourceVersion": "1-new", "binding": {"name": "one"},
         "conditions": [{"type": "Ready", "status": "False", "reason": "SecretSyncedError",
                         "message": "could not get secret data from provider",
                         "lastTransitionTime": "2026-01-01T00:00:00Z"}]}})");
+    std::string const before = r.cache.find(object_key("team-a", "one"))->metadata.resource_version;
+    echoes.writing(object_key("team-a", "one"));
     auto written = c.write(c.admin->patch_status(es, "team-a", "one", k8s::patch_type::merge, status));
     REQUIRE_OK(written);
     std::string const version(written->at("metadata").at("resourceVersion").as_string());
+    echoes.written(object_key("team-a", "one"), before, version);
     BOOST_REQUIRE(c.run_until([&] {
         auto one = r.cache.find(object_key("team-a", "one"));
         return one && one->metadata.resource_version == version;
     }));
+    BOOST_TEST(echoes.size() == 0u);
     auto one = r.cache.find(object_key("team-a", "one"));
     BOOST_TEST(one->status.synced_resource_version == "1-new");
     BOOST_TEST(one->status.ready->status == "False");
@@ -480,6 +487,10 @@ BOOST_AUTO_TEST_CASE(an_object_that_does_not_read_holds_up_nothing_else) {
     reflecting<spec::external_secret> r(c, es);
     std::vector<std::pair<std::string, std::string>> rejected;
     r.reflector.on_rejected([&](object_key const& k, esx::failure const& f) { rejected.emplace_back(k.str(), f.what()); });
+    std::vector<std::string> versions;  // what a write's echo is matched against, rejected or not
+    r.reflector.on_version([&](object_key const& k, std::string_view v) {
+        if (k.str() == "team-a/bad") versions.emplace_back(v);
+    });
     r.start_synced(c);
     BOOST_TEST(r.cache.size() == 4u);  // the list's other objects are all there
     BOOST_TEST(!r.cache.find(object_key("team-a", "bad")));
@@ -495,8 +506,11 @@ BOOST_AUTO_TEST_CASE(an_object_that_does_not_read_holds_up_nothing_else) {
     REQUIRE_OK(c.write(c.admin->patch(es, "team-a", "bad", k8s::patch_type::merge, fix)));
     BOOST_REQUIRE(c.run_until([&] { return r.saw("team-a/bad", change::added); }));
     auto const worse = json::parse(R"({"spec": {"refreshPolicy": "Sometimes"}})");
-    REQUIRE_OK(c.write(c.admin->patch(es, "team-a", "bad", k8s::patch_type::merge, worse)));
+    auto broken = c.write(c.admin->patch(es, "team-a", "bad", k8s::patch_type::merge, worse));
+    REQUIRE_OK(broken);
     BOOST_REQUIRE(c.run_until([&] { return r.reflector.rejected() == 2u; }));
+    BOOST_REQUIRE(!versions.empty());
+    BOOST_TEST(versions.back() == std::string(broken->at("metadata").at("resourceVersion").as_string()));
     BOOST_TEST(rejected.back().second.find("spec.refreshPolicy: unsupported value \"Sometimes\"") == 0u);
     BOOST_TEST(r.cache.find(object_key("team-a", "bad"))->spec.refresh_interval == 2min);
     // Its deletion is still seen.

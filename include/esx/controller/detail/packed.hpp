@@ -138,6 +138,7 @@ void write(writer& w, T const& v) {
         if constexpr (std::is_signed_v<T>) w.signed_varint(v);
         else w.varint(v);
     } else if constexpr (is_duration<T>::value) {
+        static_assert(std::is_integral_v<typename T::rep>, "esx::controller::detail::pack: integral durations only");
         w.signed_varint(static_cast<std::int64_t>(v.count()));
     } else if constexpr (is_time_point<T>::value) {
         write(w, v.time_since_epoch());
