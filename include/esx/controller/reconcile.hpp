@@ -36,6 +36,7 @@
 #include <esx/controller/managed_secret.hpp>
 #include <esx/controller/object_cache.hpp>
 #include <esx/controller/object_key.hpp>
+#include <esx/controller/reflector.hpp>  // detail::version_of
 #include <esx/controller/refresh.hpp>
 #include <esx/controller/status.hpp>
 #include <esx/controller/targets_as_left.hpp>
@@ -234,11 +235,6 @@ private:
         object_key const* key_;
     };
 
-    static std::string_view resource_version_of(boost::json::object const& o) {
-        auto const* meta = o.if_contains("metadata");
-        auto const* rv = meta && meta->is_object() ? meta->get_object().if_contains("resourceVersion") : nullptr;
-        return rv && rv->is_string() ? std::string_view(rv->get_string()) : std::string_view();
-    }
     log::logger const& log() const noexcept { return shared_->options.logger; }
 
     involved_object involved(spec::external_secret const& es) const {
@@ -381,7 +377,7 @@ private:
             // nothing returns a version the watch may have delivered before this write went out.
             auto const cached = cache_->find(key);
             echo.written(cached ? std::string_view(cached->metadata.resource_version) : std::string_view(),
-                         resource_version_of(*patched));
+                         detail::version_of(*patched));
         }
         co_return result<void, failure>();
     }
