@@ -557,6 +557,21 @@ BOOST_AUTO_TEST_CASE(json_nesting_is_bounded_and_named) {
     BOOST_TEST((ec == boost::json::error::too_deep));
 }
 
+BOOST_AUTO_TEST_CASE(a_wiped_parse_lives_in_one_arena_that_kept_objects_do_not_hold) {
+    boost::system::error_code ec;
+    auto doc = esx::transport::parse_wiped(R"({"metadata":{"name":"db","labels":{"a":"b"}},"data":{"k":"dmFsdWU="}})", ec);
+    BOOST_TEST_REQUIRE(!ec);
+    // An arena: nothing in the document is freed (or walked) one by one.
+    BOOST_TEST(doc.storage().is_deallocate_trivial());
+    BOOST_TEST(doc.as_object().at("metadata").storage().get() == doc.storage().get());
+    // What a watch hands a reflector to keep is copied out of it.
+    auto kept = esx::kube::detail::convert_watch_object<boost::json::object>(std::move(doc));
+    BOOST_TEST_REQUIRE(kept.has_value());
+    BOOST_TEST(!kept->storage().is_deallocate_trivial());
+    BOOST_TEST(kept->storage().get() == esx::transport::detail::wiping_json_storage().get());  // still wiped when freed
+    BOOST_TEST(kept->at("metadata").at("name").as_string() == "db");
+}
+
 BOOST_AUTO_TEST_SUITE_END() // bounds
 
 BOOST_AUTO_TEST_SUITE_END() // transport

@@ -46,7 +46,10 @@ template <class T>
 result<T, failure> convert_watch_object(boost::json::value&& v) {
     if constexpr (std::is_same_v<T, boost::json::object>) {
         if (!v.is_object()) return failure(ESX_ERROR(error::malformed_response), "watch event object is not an object");
-        return std::move(v.as_object());
+        // Copied out of the parse arena, which a move would keep alive (a whole list page's,
+        // for a listed object) as long as a reflector keeps the object; into storage that
+        // still wipes each block it frees, as it may be a Secret with its data.
+        return boost::json::object(v.as_object(), transport::detail::wiping_json_storage());
     } else {
         auto r = boost::json::try_value_to<T>(v);
         if (!r) return failure(r.error(), "watch event object does not convert to the requested type");

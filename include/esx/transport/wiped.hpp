@@ -4,7 +4,9 @@
 // and access tokens. Both live in `body_string`, whose allocator wipes every block before
 // giving it back, so neither the last copy nor the copies a growing string leaves behind
 // outlive their use. JSON parsed from such a body goes through `parse_wiped`, whose document
-// and parser scratch space are wiped the same way.
+// and parser scratch space are wiped the same way: they live in a few blocks of a monotonic
+// arena that are wiped and freed together once the document and every value moved out of it
+// are gone.
 #ifndef ESX_TRANSPORT_WIPED_HPP
 #define ESX_TRANSPORT_WIPED_HPP
 
@@ -14,6 +16,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/container/pmr/memory_resource.hpp>
 #include <boost/json/parse_options.hpp>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parser.hpp>
 #include <boost/json/storage_ptr.hpp>
 #include <boost/json/value.hpp>
@@ -60,12 +63,20 @@ inline boost::json::storage_ptr wiping_json_storage() {
 
 /** Parses a body that may hold a secret. The document and every temporary buffer of the
     parser are wiped when freed. Nesting deeper than `max_depth` fails with
-    `boost::json::error::too_deep` instead of recursing without bound. */
+    `boost::json::error::too_deep` instead of recursing without bound.
+
+    The document lives in a monotonic arena of its own, shared by every value moved out of it
+    and freed (wiped first) with the last of them: a parse costs a few allocations, not one per
+    key, string, object and array, and destroying the document walks nothing. So a value kept
+    for long should be copied into storage of its own (assigning to an existing value does
+    that) rather than move-constructed, which would keep the whole arena. */
 inline boost::json::value parse_wiped(std::string_view text, boost::system::error_code& ec,
                                       std::size_t max_depth = default_json_depth) {
     boost::json::parse_options opts;
     opts.max_depth = max_depth;
-    auto storage = detail::wiping_json_storage();
+    // A Kubernetes or Azure document takes about twice its text as a DOM: most fit the first block.
+    auto storage = boost::json::make_shared_resource<boost::json::monotonic_resource>(
+        2 * text.size() + 512, detail::wiping_json_storage());
     boost::json::parser p(storage, opts); // no stack buffer: scratch space comes from `storage` too
     p.reset(storage);
     p.write(text.data(), text.size(), ec);
