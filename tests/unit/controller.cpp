@@ -792,6 +792,31 @@ BOOST_AUTO_TEST_CASE(a_store_change_requeues_exactly_its_users) {
     BOOST_TEST((index.stores_used_by(key("two", "team-a")) == std::vector<ctl::store_key>{shared}));
 }
 
+BOOST_AUTO_TEST_CASE(a_store_left_by_all_its_users_is_forgotten_and_its_slot_reused) {
+    ctl::store_index index;
+    ctl::store_key const a{esx::spec::store_kind::secret_store, key("a", "team-a")};
+    ctl::store_key const b{esx::spec::store_kind::cluster_secret_store, ctl::object_key({}, "b")};
+    ctl::store_key const c{esx::spec::store_kind::secret_store, key("c", "team-a")};
+    index.set(key("one", "team-a"), {a, b});
+    index.set(key("two", "team-a"), {a});
+    index.erase(key("one", "team-a"));
+    BOOST_TEST(index.users_of(b).empty());
+    BOOST_TEST(index.stores() == 1u);
+    index.set(key("two", "team-a"), {c});  // a has no user left; c takes a freed slot
+    BOOST_TEST(index.stores() == 1u);
+    BOOST_TEST(index.users_of(a).empty());
+    BOOST_TEST((index.users_of(c) == std::vector<ctl::object_key>{key("two", "team-a")}));
+    index.set(key("three", "team-a"), {b, a});
+    std::vector<ctl::store_key> used;
+    index.for_each_store_used_by(key("three", "team-a"), [&](ctl::store_key const& s) { used.push_back(s); });
+    BOOST_TEST((used == std::vector<ctl::store_key>{b, a}));  // in the order set
+    BOOST_TEST((index.stores_used_by(key("two", "team-a")) == std::vector<ctl::store_key>{c}));
+    BOOST_TEST(index.stores() == 3u);
+    index.set(key("three", "team-a"), {});  // reads from no store now
+    BOOST_TEST(index.users() == 1u);
+    BOOST_TEST(index.stores() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(memory_per_indexed_external_secret_is_small) {
     constexpr int n = 10'000;
     std::vector<ctl::object_key> users;

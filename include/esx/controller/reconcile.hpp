@@ -169,7 +169,8 @@ public:
             auto out = co_await on_failure(key, es, *synced.error);
             co_return out;
         }
-        auto out = co_await on_success(key, es, synced, started);
+        std::string synced_version = version;
+        auto out = co_await on_success(key, es, synced, started, std::move(synced_version));
         co_return out;
     }
 
@@ -248,8 +249,10 @@ private:
         co_await events_->record(std::move(object), type, std::move(r), std::move(message));
     }
 
+    /// `version`: `resource_version(es->metadata)`, which the reconcile computed already.
     boost::asio::awaitable<sync_outcome> on_success(object_key const& key, pointer es, sync_result const& r,
-                                                    std::chrono::system_clock::time_point started) {
+                                                    std::chrono::system_clock::time_point started,
+                                                    std::string version) {
         ++counters().synced;
         std::string_view reason = ready_reasons::synced;
         std::string_view message = ready_messages::synced;
@@ -300,7 +303,7 @@ private:
             std::string text(note_message);
             co_await event(*es, event_type::normal, *note_reason, std::move(text));
         }
-        auto next = succeeded(*es, reason, message, std::move(binding), started);
+        auto next = succeeded(*es, std::move(version), reason, message, std::move(binding), started);
         auto written = co_await write_status(key, *es, next);
         if (!written) co_return written.error() == condition::not_found ? sync_outcome::synced(std::nullopt)
                                                                        : sync_outcome::retryable_failure();

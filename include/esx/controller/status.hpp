@@ -98,6 +98,11 @@ ESX_DECL std::string with_detail(std::string_view message, std::string_view deta
 ESX_DECL spec::external_secret_status succeeded(spec::external_secret const& es, std::string_view reason,
                                                 std::string_view message, std::string binding,
                                                 std::chrono::system_clock::time_point started);
+/// The same with `resource_version(es.metadata)` given: a reconcile has it already, and it
+/// costs a SHA3 of the labels and annotations.
+ESX_DECL spec::external_secret_status succeeded(spec::external_secret const& es, std::string synced_version,
+                                                std::string_view reason, std::string_view message,
+                                                std::string binding, std::chrono::system_clock::time_point started);
 
 /// The status after a failed sync: `Ready=False/SecretSyncedError`, the rest unchanged.
 ESX_DECL spec::external_secret_status failed(spec::external_secret const& es, std::string_view message,

@@ -210,16 +210,12 @@ public:
     /// in ESO, where deletion comes before the store checks). Counted in `counts().gated` when not.
     bool may_sync(object_key const& es) {
         if (!options_.wait_for_ready_stores) return true;
+        if (!blocking_store(es)) return true;
+        // Deleting goes ahead: the finalizer path reads no store. Looked at only now, as the
+        // cache unpacks a copy of the ExternalSecret for it.
         if (auto const cached = external_secrets_.find(es); cached && cached->metadata.deletion_timestamp) return true;
-        for (auto const& s : stores_.stores_used_by(es)) {
-            auto const& cache = s.kind == spec::store_kind::cluster_secret_store ? cluster_secret_stores_ : secret_stores_;
-            if (!cache.find(s.key)) continue;  // unknown: the sync reports it
-            if (ready(s) != true) {
-                ++counts_.gated;
-                return false;
-            }
-        }
-        return true;
+        ++counts_.gated;
+        return false;
     }
 
     /// A store was found not Ready (its first verdict, or it was Ready before): its users are
@@ -232,11 +228,13 @@ public:
     /// The first store `es` uses that a cache holds and that is not known Ready (what
     /// `may_sync` stopped at), if any.
     std::optional<store_key> blocking_store(object_key const& es) const {
-        for (auto const& s : stores_.stores_used_by(es)) {
+        std::optional<store_key> blocking;
+        stores_.for_each_store_used_by(es, [&](store_key const& s) {
+            if (blocking) return;
             auto const& cache = s.kind == spec::store_kind::cluster_secret_store ? cluster_secret_stores_ : secret_stores_;
-            if (cache.find(s.key) && ready(s) != true) return s;
-        }
-        return std::nullopt;
+            if (cache.contains(s.key) && ready(s) != true) blocking = s;
+        });
+        return blocking;
     }
 
     /// A store's validation finished: if it is Ready now and was not, or it changed since its

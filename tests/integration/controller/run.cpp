@@ -148,6 +148,13 @@ BOOST_AUTO_TEST_CASE(external_secrets_of_a_store_that_is_not_ready_wait_and_run_
     BOOST_TEST(!w.triggers.may_sync(object_key("apps", "b")));
     BOOST_TEST(w.triggers.may_sync(object_key("other", "c")));  // its store is unknown: the sync says so
     BOOST_TEST(w.triggers.counts().gated == 2u);
+    auto deleting = make_es("apps", "d", "kv");
+    deleting.metadata.deletion_timestamp = "2026-01-01T00:00:00Z";
+    w.put(deleting);
+    BOOST_TEST(w.triggers.may_sync(object_key("apps", "d")));  // its finalizer runs whatever the store's state
+    BOOST_TEST(w.triggers.counts().gated == 2u);
+    w.external_secrets.erase(object_key("apps", "d"));
+    w.triggers.external_secret_changed(object_key("apps", "d"));
     w.drain_external_secrets();
 
     w.triggers.store_reconciled(object_key("apps", "kv"));  // still not Ready: nobody queued

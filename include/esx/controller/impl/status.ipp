@@ -75,10 +75,16 @@ ESX_DECL spec::status_condition ready_condition(spec::external_secret_status con
 ESX_DECL spec::external_secret_status succeeded(spec::external_secret const& es, std::string_view reason,
                                                 std::string_view message, std::string binding,
                                                 std::chrono::system_clock::time_point started) {
+    return succeeded(es, resource_version(es.metadata), reason, message, std::move(binding), started);
+}
+
+ESX_DECL spec::external_secret_status succeeded(spec::external_secret const& es, std::string synced_version,
+                                                std::string_view reason, std::string_view message,
+                                                std::string binding, std::chrono::system_clock::time_point started) {
     spec::external_secret_status s = es.status;
     s.ready = ready_condition(es.status, true, reason, std::string(message), started);
     s.refresh_time = std::chrono::floor<std::chrono::seconds>(started);
-    s.synced_resource_version = resource_version(es.metadata);
+    s.synced_resource_version = std::move(synced_version);
     if (!binding.empty()) s.binding = std::move(binding);
     return s;
 }

@@ -3,6 +3,7 @@
 #define ESX_SINK_IMPL_SECRET_MODEL_IPP
 
 #include <esx/sink/detail/secret_model.hpp>
+#include <esx/transform/detail/digest.hpp>
 #include <esx/transform/hash.hpp>
 
 #include <openssl/evp.h>
@@ -206,10 +207,9 @@ ESX_DECL target_fingerprint fingerprint_of(target const& t) {
     field(creation_policy_name(t.creation));
     field(std::to_string(static_cast<int>(t.deletion)));
     unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
+    unsigned const length = transform::detail::digest(transform::detail::sha3_256(), text, digest);
     target_fingerprint out{};
-    if (EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha3_256(), nullptr) == 1)
-        std::copy_n(digest, std::min<std::size_t>(out.size(), length), out.begin());
+    if (length != 0) std::copy_n(digest, std::min<std::size_t>(out.size(), length), out.begin());
     return out;
 }
 

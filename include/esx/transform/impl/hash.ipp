@@ -3,6 +3,7 @@
 #define ESX_TRANSFORM_IMPL_HASH_IPP
 
 #include <esx/transform/hash.hpp>
+#include <esx/transform/detail/digest.hpp>
 #include <esx/transform/detail/go.hpp>
 
 #include <openssl/evp.h>
@@ -13,8 +14,8 @@ namespace detail {
 /// ESO's ObjectHash: `fmt.Sprintf("%x", sha3.Sum224([]byte(fmt.Sprintf("%+v", object))))`.
 inline std::string sha3_224_hex(std::string_view text) {
     unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    if (EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha3_224(), nullptr) != 1) return {};
+    unsigned const length = detail::digest(detail::sha3_224(), text, digest);
+    if (length == 0) return {};
     static constexpr char hex[] = "0123456789abcdef";
     std::string out;
     out.reserve(length * 2);
