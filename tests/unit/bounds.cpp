@@ -101,8 +101,10 @@ void recorder::stop() {
     if (active == this) active = nullptr;
 }
 
+// The whole block as malloc holds it: a sized delete may name fewer bytes than were allocated
+// (Boost 1.81's monotonic_resource does), and what it leaves out must be seen too.
 inline void release(void* p, std::size_t n) noexcept {
-    if (p && active) active->keep(p, n);
+    if (p && active) active->keep(p, std::max(n, malloc_usable_size(p)));
     std::free(p);
 }
 
@@ -570,6 +572,28 @@ BOOST_AUTO_TEST_CASE(a_wiped_parse_lives_in_one_arena_that_kept_objects_do_not_h
     BOOST_TEST(!kept->storage().is_deallocate_trivial());
     BOOST_TEST(kept->storage().get() == esx::transport::detail::wiping_json_storage().get());  // still wiped when freed
     BOOST_TEST(kept->at("metadata").at("name").as_string() == "db");
+}
+
+BOOST_AUTO_TEST_CASE(the_wiped_parse_arena_wipes_every_byte_of_its_blocks) {
+    freed::recorder rec;
+    std::size_t reserved = 0;
+    rec.start();
+    {
+        std::string const& marker = value_marker();
+        esx::transport::detail::wiping_arena arena(128); // blocks of 128, 256, 512, 1024 bytes
+        for (std::size_t capacity = 128; capacity <= 1024; capacity *= 2) {
+            // Each allocation fills a whole block; its marker ends at the block's last byte.
+            auto* p = static_cast<char*>(arena.allocate(capacity, 1));
+            std::memcpy(p + capacity - marker.size(), marker.data(), marker.size());
+        }
+        reserved = arena.reserved();
+        BOOST_TEST(reserved > 1920u);
+        BOOST_TEST(reserved < 1920u + 4 * 64); // four blocks, each a small header more
+    }
+    rec.stop();
+    BOOST_TEST(rec.bytes() >= reserved); // every block went back through the recorder
+    BOOST_TEST(!rec.holds(value_marker()));
+    BOOST_TEST(rec.dropped() == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END() // bounds

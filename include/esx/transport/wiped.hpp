@@ -12,11 +12,11 @@
 
 #include <esx/config.hpp>
 #include <esx/secret.hpp>
+#include <esx/transport/detail/wiping_arena.hpp>
 
 #include <boost/beast/http/string_body.hpp>
 #include <boost/container/pmr/memory_resource.hpp>
 #include <boost/json/parse_options.hpp>
-#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parser.hpp>
 #include <boost/json/storage_ptr.hpp>
 #include <boost/json/value.hpp>
@@ -75,8 +75,7 @@ inline boost::json::value parse_wiped(std::string_view text, boost::system::erro
     boost::json::parse_options opts;
     opts.max_depth = max_depth;
     // A Kubernetes or Azure document takes about twice its text as a DOM: most fit the first block.
-    auto storage = boost::json::make_shared_resource<boost::json::monotonic_resource>(
-        2 * text.size() + 512, detail::wiping_json_storage());
+    auto storage = boost::json::make_shared_resource<detail::wiping_arena>(2 * text.size() + 512);
     boost::json::parser p(storage, opts); // no stack buffer: scratch space comes from `storage` too
     p.reset(storage);
     p.write(text.data(), text.size(), ec);
