@@ -113,6 +113,11 @@ struct server_options {
     // Accept TCP connections but never take part in the TLS handshake (or, on
     // plain TCP, never read the request): the ClientHello is read and dropped.
     bool stall_tls_handshake = false;
+    // Newest TLS version offered (an OpenSSL constant such as TLS1_2_VERSION); 0: TLS 1.3.
+    int tls_max_version = 0;
+    // Ask for a client certificate (accepting any, or none) and set no session id context:
+    // OpenSSL then fails the handshake of any client that tries to resume a session.
+    bool request_client_certificate = false;
 };
 
 }  // namespace esx::test

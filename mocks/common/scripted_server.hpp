@@ -60,6 +60,7 @@ struct server_state {
     std::atomic<std::size_t> current{0};
     std::atomic<std::size_t> max_concurrent{0};
     std::atomic<std::size_t> requests{0};
+    std::atomic<std::size_t> resumed{0}; // TLS handshakes that resumed a session
     mutable std::mutex sni_mutex;
     std::vector<std::string> server_names; // SNI of each TLS handshake; "" when none was sent
 };
@@ -90,8 +91,11 @@ public:
         if constexpr (is_tls) {
             stream_.async_handshake(net::ssl::stream_base::server,
                                     [self = this->shared_from_this()](beast::error_code ec) {
-                                        if (!ec)
+                                        if (!ec) {
+                                            if (SSL_session_reused(self->stream_.native_handle()) == 1)
+                                                self->state_.resumed.fetch_add(1, std::memory_order_relaxed);
                                             self->read_request();
+                                        }
                                         // On failure the connection is dropped quietly:
                                         // clients rejecting our certificate is a test case.
                                     });
@@ -372,6 +376,12 @@ public:
                                   boost::asio::ssl::context::no_tlsv1_1);
             ssl_ctx_->use_certificate_chain(boost::asio::buffer(options_.cert_pem));
             ssl_ctx_->use_private_key(boost::asio::buffer(options_.key_pem), boost::asio::ssl::context::pem);
+            if (options_.tls_max_version != 0)
+                SSL_CTX_set_max_proto_version(ssl_ctx_->native_handle(), options_.tls_max_version);
+            if (options_.request_client_certificate) {
+                ssl_ctx_->set_verify_mode(boost::asio::ssl::verify_peer);
+                ssl_ctx_->set_verify_callback([](bool, boost::asio::ssl::verify_context&) { return true; });
+            }
             // Record the SNI each client sends, so tests can check what a client put on the wire.
             SSL_CTX_set_tlsext_servername_arg(ssl_ctx_->native_handle(), &state_);
             SSL_CTX_set_tlsext_servername_callback(
@@ -402,6 +412,8 @@ public:
 
     std::size_t connections_accepted() const noexcept { return state_.accepted.load(); }
     std::size_t max_concurrent_connections() const noexcept { return state_.max_concurrent.load(); }
+    // TLS handshakes that resumed an earlier session instead of a full one.
+    std::size_t sessions_resumed() const noexcept { return state_.resumed.load(); }
     // The SNI host name of every TLS handshake so far, in order ("" when the client sent none).
     std::vector<std::string> server_names() const {
         std::lock_guard lock(state_.sni_mutex);

@@ -148,6 +148,11 @@ struct server::impl {
         }
         ssl_ctx->set_verify_mode(net::ssl::verify_peer);
         ssl_ctx->set_verify_callback([](bool, net::ssl::verify_context&) { return true; });
+        // Sessions resume, as kube-apiserver's do (Go's crypto/tls, client certificate kept in
+        // the session). OpenSSL refuses to resume, failing the handshake, on a server that
+        // asks for client certificates without a session id context.
+        static constexpr unsigned char sid_context[] = "esx-mock-kube";
+        SSL_CTX_set_session_id_context(ssl_ctx->native_handle(), sid_context, sizeof sid_context - 1);
 
         api_env.handle = [this](detail::api_request const& req, request_record& rec) {
             return detail::with_faults(st, handler, req, rec);

@@ -310,6 +310,78 @@ BOOST_AUTO_TEST_CASE(connection_close_from_the_server_is_honoured) {
     BOOST_TEST(t.idle_connections() == 0u);
 }
 
+// A server that closes every connection after one response: each request connects anew.
+scripted_server::handler closing_after_each_response() {
+    return [](auto const&) {
+        auto r = reply(200);
+        r.keep_alive(false);
+        return action::respond(std::move(r));
+    };
+}
+
+BOOST_AUTO_TEST_CASE(a_new_connection_resumes_the_tls_session_of_an_earlier_one) {
+    scripted_server srv(tls_with(pki().loopback), closing_after_each_response());
+    net::io_context ioc;
+    transport::https t(ioc.get_executor(), trusting_test_ca());
+    for (int i = 0; i < 4; ++i) BOOST_TEST(esx::test::run(ioc, t.send(get(srv.origin() + "/"))).has_value());
+    BOOST_TEST(t.connections_opened() == 4u);
+    BOOST_TEST(t.sessions_resumed() == 3u); // the first handshake is a full one
+    BOOST_TEST(srv.sessions_resumed() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(tls_1_2_sessions_are_resumed_and_kept) {
+    auto o = tls_with(pki().loopback);
+    o.tls_max_version = TLS1_2_VERSION;
+    scripted_server srv(o, closing_after_each_response());
+    net::io_context ioc;
+    transport::https t(ioc.get_executor(), trusting_test_ca());
+    for (int i = 0; i < 4; ++i) BOOST_TEST(esx::test::run(ioc, t.send(get(srv.origin() + "/"))).has_value());
+    BOOST_TEST(srv.sessions_resumed() == 3u); // a resumed TLS 1.2 session serves the next one too
+    BOOST_TEST(t.sessions_resumed() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(a_session_resumes_only_connections_to_the_origin_that_issued_it) {
+    scripted_server srv(tls_with(pki().loopback), closing_after_each_response());
+    net::io_context ioc;
+    auto o = trusting_test_ca();
+    o.resolve["localhost:" + std::to_string(srv.port())] = "127.0.0.1";
+    transport::https t(ioc.get_executor(), o);
+    std::string const by_name = "https://localhost:" + std::to_string(srv.port()) + "/";
+    BOOST_TEST(esx::test::run(ioc, t.send(get(srv.origin() + "/"))).has_value()); // full
+    BOOST_TEST(esx::test::run(ioc, t.send(get(by_name))).has_value());            // full: another name
+    BOOST_TEST(srv.sessions_resumed() == 0u);
+    BOOST_TEST(esx::test::run(ioc, t.send(get(by_name))).has_value()); // resumes localhost's
+    BOOST_TEST(srv.sessions_resumed() == 1u);
+    BOOST_TEST((srv.server_names() == std::vector<std::string>{"", "localhost", "localhost"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_server_that_fails_resumed_handshakes_gets_full_ones) {
+    auto o = tls_with(pki().loopback);
+    o.request_client_certificate = true; // and no session id context: OpenSSL fails resumptions
+    scripted_server srv(o, closing_after_each_response());
+    net::io_context ioc;
+    transport::https t(ioc.get_executor(), trusting_test_ca());
+    for (int i = 0; i < 3; ++i) {
+        auto r = esx::test::run(ioc, t.send(get(srv.origin() + "/")));
+        BOOST_TEST(r.has_value(), (r ? "" : r.error().message()));
+    }
+    BOOST_TEST(t.connections_opened() == 3u);
+    BOOST_TEST(srv.connections_accepted() == 4u); // the second request's resumption failed once
+    BOOST_TEST(srv.sessions_resumed() == 0u);
+    BOOST_TEST(t.sessions_resumed() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(turned_off_every_connection_is_a_full_handshake) {
+    scripted_server srv(tls_with(pki().loopback), closing_after_each_response());
+    net::io_context ioc;
+    auto o = trusting_test_ca();
+    o.resume_tls_sessions = false;
+    transport::https t(ioc.get_executor(), o);
+    for (int i = 0; i < 3; ++i) BOOST_TEST(esx::test::run(ioc, t.send(get(srv.origin() + "/"))).has_value());
+    BOOST_TEST(t.sessions_resumed() == 0u);
+    BOOST_TEST(srv.sessions_resumed() == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(idle_connections_are_evicted) {
     scripted_server srv(always(200));
     net::io_context ioc;

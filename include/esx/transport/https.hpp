@@ -14,7 +14,9 @@ namespace esx::transport {
     Connections are pooled per (scheme, host, port), at most `max_connections_per_host` at
     once (further requests wait for one, within their total timeout), and closed after
     `idle_timeout`; at most `max_idle_connections` wait idle across all hosts (the one idle
-    longest is closed first). `HTTPS_PROXY`/`NO_PROXY` are honoured with a CONNECT tunnel.
+    longest is closed first). A new connection to an origin resumes a TLS session its server
+    issued earlier when one is kept (`resume_tls_sessions`), skipping the certificate exchange.
+    `HTTPS_PROXY`/`NO_PROXY` are honoured with a CONNECT tunnel.
 
     Use it from the executor it was made with (one io_context thread or a strand).
 
@@ -40,6 +42,8 @@ public:
     executor_type get_executor() const noexcept { return client_.get_executor(); }
     std::size_t connections_opened() const noexcept { return client_.connections_opened(); }
     std::size_t idle_connections() const noexcept { return client_.idle_connections(); }
+    /// Connections that resumed a TLS session instead of a full handshake.
+    std::size_t sessions_resumed() const noexcept { return client_.sessions_resumed(); }
 
 private:
     detail::basic_client<true> client_;

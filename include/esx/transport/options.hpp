@@ -76,6 +76,9 @@ struct options {
     std::string ca_file;     ///< PEM bundle to trust instead of the system store
     std::string ca_pem;      ///< PEM text to trust instead of the system store (tests, embedded CAs)
     bool verify_peer = true; ///< turning this off is for diagnosis only; a warning is logged
+    /// Resume TLS sessions on new connections to an origin (a few kept per origin; see
+    /// `detail::session_store`): a reconnect skips the certificate exchange and its checks.
+    bool resume_tls_sessions = true;
     /// Mutual TLS (Kubernetes client-certificate users): the PEM certificate chain presented to
     /// the server and its PEM private key. Both or neither; the key is a secret and is never
     /// printed. Empty: no client certificate.

@@ -65,7 +65,7 @@ ESX_DECL std::string format_micro_time(std::chrono::system_clock::time_point t) 
     std::time_t const tt = static_cast<std::time_t>(seconds);
     std::tm tm{};
     gmtime_r(&tt, &tm);
-    char buf[40];
+    char buf[96]; // room for any int GCC can imagine (-Wformat-truncation); 27 are used
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
                   tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(fraction));
     return buf;

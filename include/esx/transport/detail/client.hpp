@@ -79,8 +79,12 @@ public:
         if (options_.max_connections_per_host == 0) options_.max_connections_per_host = 1;
         if constexpr (Tls) {
             auto ctx = make_client_context(options_);
-            if (ctx) tls_ = std::move(*ctx);
-            else init_error_ = ctx.error();
+            if (ctx) {
+                tls_ = std::move(*ctx);
+                if (options_.resume_tls_sessions) enable_session_resumption(tls_->native_handle());
+            } else {
+                init_error_ = ctx.error();
+            }
             if (!options_.verify_peer)
                 options_.logger.warn("TLS peer verification is off: connections can be intercepted",
                                      {{"component", "esx.transport"}});
@@ -94,6 +98,8 @@ public:
     options const& settings() const noexcept { return options_; }
     /// Connections opened since construction (tests and benchmarks read it).
     std::size_t connections_opened() const noexcept { return connections_opened_; }
+    /// Of those, the TLS connections that resumed an earlier session (no certificate exchange).
+    std::size_t sessions_resumed() const noexcept { return sessions_resumed_; }
     /// Connections currently kept open for reuse.
     std::size_t idle_connections() const noexcept {
         std::size_t n = 0;
@@ -146,6 +152,7 @@ public:
             }
             auto outcome = co_await exchange(*held.conn, msg, head, deadline);
             if (outcome.value) {
+                if (!outcome.keep_alive) ended_cleanly(*held.conn);
                 release(*origin->pool, std::move(held.conn), outcome.keep_alive);
                 if (options_.logger.enabled(log::level::debug))
                     options_.logger.debug("http exchange", {{"component", "esx.transport"},
@@ -197,6 +204,8 @@ private:
         std::vector<connection_ptr> idle; // most recently used last
         std::size_t open = 0;             // idle + leased + being connected
         std::deque<waiter*> waiters;
+        session_store sessions; // TLS sessions to resume (stays empty over plain HTTP)
+        bool resume = true;     // false once the server failed a resumed handshake
     };
 
     // What the client works out once per origin (scheme://authority) and reuses for every
@@ -277,10 +286,18 @@ private:
 
     static auto& lowest(stream_type& s) { return beast::get_lowest_layer(s); }
 
+    // A connection closed between exchanges (its last response complete) keeps its TLS
+    // session resumable; see `mark_closed_cleanly`.
+    static void ended_cleanly(connection& c) noexcept {
+        if constexpr (Tls) mark_closed_cleanly(c.stream.native_handle());
+    }
+
     void evict_idle(host_pool& pool) {
         auto const now = clock::now();
         auto const stale = [&](connection_ptr const& c) { return now - c->idle_since > options_.idle_timeout; };
         auto const before = pool.idle.size();
+        for (auto& c : pool.idle)
+            if (stale(c)) ended_cleanly(*c);
         std::erase_if(pool.idle, stale);
         pool.open -= before - pool.idle.size();
     }
@@ -317,7 +334,7 @@ private:
         } else {
             ++pool.open;
         }
-        auto c = co_await connect(origin.url, origin.proxy, deadline);
+        auto c = co_await connect(origin, deadline);
         if (!c) {
             give_back_slot(pool);
             co_return c.error();
@@ -366,6 +383,7 @@ private:
             if (!p.idle.empty() && (!oldest || p.idle.front()->idle_since < oldest->idle.front()->idle_since))
                 oldest = &p;
         if (!oldest) return;
+        ended_cleanly(*oldest->idle.front());
         oldest->idle.erase(oldest->idle.begin());
         give_back_slot(*oldest);
     }
@@ -397,8 +415,32 @@ private:
         co_return out;
     }
 
-    net::awaitable<result<connection_ptr>> connect(url_parts const& u, std::optional<proxy_route> const& route,
-                                                   clock::time_point deadline) {
+    // Connects, resuming a kept TLS session when there is one. A server that fails the
+    // handshake of a resumed session (an OpenSSL server that asks for client certificates
+    // without a session id context does) gets a full handshake at once, and only full ones
+    // from then on.
+    net::awaitable<result<connection_ptr>> connect(origin_route const& origin, clock::time_point deadline) {
+        bool offered = false;
+        bool* const offered_ptr = &offered;
+        auto first = co_await connect_once(origin, deadline, offered_ptr);
+        if constexpr (Tls) {
+            bool const refused = !first && offered && first.error() == error::tls_handshake_failed;
+            if (refused) {
+                origin.pool->resume = false;
+                origin.pool->sessions.clear();
+                options_.logger.debug("tls session resumption refused, full handshakes from now on",
+                                      {{"component", "esx.transport"}, {"host", origin.url.host}});
+                auto second = co_await connect_once(origin, deadline, offered_ptr);
+                co_return second;
+            }
+        }
+        co_return first;
+    }
+
+    net::awaitable<result<connection_ptr>> connect_once(origin_route const& origin, clock::time_point deadline,
+                                                        bool* offered_session) {
+        url_parts const& u = origin.url;
+        std::optional<proxy_route> const& route = origin.proxy;
         auto const until = std::min(clock::now() + options_.timeouts.connect, deadline);
         url_parts const& hop = route ? route->proxy : u;
         auto endpoints = co_await resolve(hop);
@@ -418,12 +460,18 @@ private:
             }
             stream_type stream(std::move(tcp), *tls_);
             if (auto prep = prepare_connection(stream.native_handle(), u, options_.verify_peer); prep) co_return prep;
+            if (options_.resume_tls_sessions && origin.pool->resume)
+                *offered_session = offer_session(stream.native_handle(), origin.pool->sessions);
             co_await stream.async_handshake(net::ssl::stream_base::client, net::redirect_error(net::use_awaitable, ec));
             if (ec == beast::error::timeout) co_return deadline_error(ec, until, deadline, error::connect_timeout);
             if (ec) co_return classify_handshake_failure(stream.native_handle(), ec);
+            if (options_.resume_tls_sessions && origin.pool->resume &&
+                note_handshake(stream.native_handle(), origin.pool->sessions))
+                ++sessions_resumed_;
             lowest(stream).expires_never(); // from here on the watchdog keeps the deadlines
             co_return std::make_unique<connection>(std::move(stream));
         } else {
+            (void)offered_session;
             tcp.expires_never();
             co_return std::make_unique<connection>(std::move(tcp));
         }
@@ -520,6 +568,7 @@ private:
     std::unordered_map<std::string, host_pool> pools_;
     std::unordered_map<std::string, std::shared_ptr<origin_route const>, string_hash, std::equal_to<>> origins_;
     std::size_t connections_opened_ = 0;
+    std::size_t sessions_resumed_ = 0;
     watchdog watchdog_{ex_};
 };
 

@@ -6,6 +6,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <ctime>
+
 namespace esx::transport::detail {
 
 ESX_DECL result<std::shared_ptr<boost::asio::ssl::context>> make_client_context(options const& o) {
@@ -44,13 +46,84 @@ ESX_DECL result<std::shared_ptr<boost::asio::ssl::context>> make_client_context(
         ctx->use_private_key(boost::asio::buffer(key.data(), key.size()), ssl::context::pem, ec);
         if (ec || SSL_CTX_check_private_key(native) != 1) return ESX_ERROR(error::invalid_option);
     }
-    // No client session cache: nothing here offers a cached session back (SSL_set_session), so
-    // a cache would only collect the tickets servers send after each handshake (two per TLS 1.3
-    // connection, each a session holding the peer's certificate chain) for as long as they live,
-    // an unbounded cost in a controller that reconnects for days.
+    // No session cache of OpenSSL's: it would collect every ticket servers send (two per TLS 1.3
+    // connection, each a session holding the peer's certificate chain) for as long as they live.
+    // A pool keeps a few per origin instead (`enable_session_resumption`).
     SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_OFF);
     return ctx;
 }
+
+// The ex_data slot of an SSL that names its connection's session_store (one per program).
+ESX_DECL int session_store_index() {
+    static int const index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+    return index;
+}
+
+ESX_DECL bool resumable_now(SSL_SESSION const* s) {
+    if (SSL_SESSION_is_resumable(s) != 1) return false;
+    auto const issued = SSL_SESSION_get_time(s);
+    auto const lifetime = SSL_SESSION_get_timeout(s);
+    return std::time(nullptr) < issued + lifetime;
+}
+
+// OpenSSL calls it for each session a server issues (a TLS 1.3 ticket arrives after the
+// handshake, with the first read); returning 1 keeps the reference it passes.
+ESX_DECL int on_new_session(SSL* ssl, SSL_SESSION* s) {
+    auto* store = static_cast<session_store*>(SSL_get_ex_data(ssl, session_store_index()));
+    if (store == nullptr) return 0;
+    store->keep(s);
+    return 1;
+}
+
+ESX_DECL void session_store::keep(SSL_SESSION* s) noexcept {
+    if (count_ == capacity) {
+        SSL_SESSION_free(sessions_[0]);
+        for (std::size_t i = 1; i < capacity; ++i) sessions_[i - 1] = sessions_[i];
+        --count_;
+    }
+    sessions_[count_++] = s;
+}
+
+ESX_DECL SSL_SESSION* session_store::take() noexcept {
+    while (count_ > 0) {
+        SSL_SESSION* s = sessions_[--count_];
+        sessions_[count_] = nullptr;
+        if (resumable_now(s)) return s;
+        SSL_SESSION_free(s);
+    }
+    return nullptr;
+}
+
+ESX_DECL void session_store::clear() noexcept {
+    while (count_ > 0) {
+        SSL_SESSION_free(sessions_[--count_]);
+        sessions_[count_] = nullptr;
+    }
+}
+
+ESX_DECL void enable_session_resumption(SSL_CTX* ctx) {
+    // The client side of the cache only, and no internal store: sessions go to the callback.
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(ctx, &on_new_session);
+}
+
+ESX_DECL bool offer_session(SSL* ssl, session_store& store) {
+    SSL_set_ex_data(ssl, session_store_index(), &store);
+    SSL_SESSION* s = store.take();
+    if (s == nullptr) return false;
+    bool const offered = SSL_set_session(ssl, s) == 1; // takes a reference of its own
+    SSL_SESSION_free(s);
+    return offered;
+}
+
+ESX_DECL bool note_handshake(SSL* ssl, session_store& store) {
+    bool const resumed = SSL_session_reused(ssl) == 1;
+    if (resumed && SSL_version(ssl) < TLS1_3_VERSION)
+        if (SSL_SESSION* s = SSL_get1_session(ssl)) store.keep(s);
+    return resumed;
+}
+
+ESX_DECL void mark_closed_cleanly(SSL* ssl) noexcept { SSL_set_shutdown(ssl, SSL_get_shutdown(ssl) | SSL_SENT_SHUTDOWN); }
 
 ESX_DECL error_code prepare_connection(SSL* ssl, url_parts const& u, bool verify_peer) {
     bool const ip = is_ip_literal(u.host);
