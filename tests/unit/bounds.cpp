@@ -563,7 +563,7 @@ BOOST_AUTO_TEST_CASE(a_wiped_parse_lives_in_one_arena_that_kept_objects_do_not_h
     boost::system::error_code ec;
     auto doc = esx::transport::parse_wiped(R"({"metadata":{"name":"db","labels":{"a":"b"}},"data":{"k":"dmFsdWU="}})", ec);
     BOOST_TEST_REQUIRE(!ec);
-    // An arena: nothing in the document is freed (or walked) one by one.
+    // An arena: nothing in the document is freed one by one.
     BOOST_TEST(doc.storage().is_deallocate_trivial());
     BOOST_TEST(doc.as_object().at("metadata").storage().get() == doc.storage().get());
     // What a watch hands a reflector to keep is copied out of it.

@@ -371,6 +371,24 @@ BOOST_AUTO_TEST_CASE(a_server_that_fails_resumed_handshakes_gets_full_ones) {
     BOOST_TEST(t.sessions_resumed() == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(without_verification_too_a_server_that_fails_resumed_handshakes_gets_full_ones) {
+    auto o = tls_with(pki().loopback);
+    o.request_client_certificate = true;
+    scripted_server srv(o, closing_after_each_response());
+    net::io_context ioc;
+    auto client = trusting_test_ca();
+    client.ca_pem.clear();      // the server's chain does not verify (the system store lacks its CA)
+    client.verify_peer = false; // and is not required to: a failed resumption then reports that
+                                // stored verify result, not a plain handshake failure
+    transport::https t(ioc.get_executor(), client);
+    for (int i = 0; i < 3; ++i) {
+        auto r = esx::test::run(ioc, t.send(get(srv.origin() + "/")));
+        BOOST_TEST(r.has_value(), (r ? "" : r.error().message()));
+    }
+    BOOST_TEST(srv.connections_accepted() == 4u);
+    BOOST_TEST(t.sessions_resumed() == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(turned_off_every_connection_is_a_full_handshake) {
     scripted_server srv(tls_with(pki().loopback), closing_after_each_response());
     net::io_context ioc;

@@ -61,13 +61,15 @@ inline boost::json::storage_ptr wiping_json_storage() {
 
 } // namespace detail
 
-/** Parses a body that may hold a secret. The document and every temporary buffer of the
-    parser are wiped when freed. Nesting deeper than `max_depth` fails with
+/** Parses a body that may hold a secret. The document and the parser's heap scratch space are
+    wiped when freed. (Not reachable from here: the 4 KiB stack buffer in which Boost.JSON 1.81
+    unescapes a string with escapes, such as a PEM value's `\n`; later calls overwrite it.)
+    Nesting deeper than `max_depth` fails with
     `boost::json::error::too_deep` instead of recursing without bound.
 
     The document lives in a monotonic arena of its own, shared by every value moved out of it
     and freed (wiped first) with the last of them: a parse costs a few allocations, not one per
-    key, string, object and array, and destroying the document walks nothing. So a value kept
+    key, string, object and array, and destroying the document frees nothing node by node. So a value kept
     for long should be copied into storage of its own (assigning to an existing value does
     that) rather than move-constructed, which would keep the whole arena. */
 inline boost::json::value parse_wiped(std::string_view text, boost::system::error_code& ec,

@@ -164,12 +164,14 @@ public:
                                                             {"ms", elapsed_ms(started)}});
                 co_return std::move(outcome.value);
             }
-            release(*origin->pool, std::move(held.conn), false);
             // A pooled connection the server had already closed fails before any byte comes
-            // back; the request never reached the application, so one fresh try is safe.
-            if (held.reused && !outcome.received_any && attempt == 0 &&
-                outcome.value.error() == error::connection_closed)
-                continue;
+            // back; the request never reached the application, so one fresh try is safe. The
+            // connection ended as the server's idle timer meant: its session stays resumable.
+            bool const server_closed_idle = held.reused && !outcome.received_any && attempt == 0 &&
+                                            outcome.value.error() == error::connection_closed;
+            if (server_closed_idle) ended_cleanly(*held.conn);
+            release(*origin->pool, std::move(held.conn), false);
+            if (server_closed_idle) continue;
             log_failure(msg, u, outcome.value.error(), started);
             co_return std::move(outcome.value);
         }
@@ -201,11 +203,12 @@ private:
     };
 
     struct host_pool {
+        // First, so it is destroyed last: the connections' SSLs point at it.
+        session_store sessions; // TLS sessions to resume (stays empty over plain HTTP)
+        bool resume = true;     // false once the server failed a resumed handshake
         std::vector<connection_ptr> idle; // most recently used last
         std::size_t open = 0;             // idle + leased + being connected
         std::deque<waiter*> waiters;
-        session_store sessions; // TLS sessions to resume (stays empty over plain HTTP)
-        bool resume = true;     // false once the server failed a resumed handshake
     };
 
     // What the client works out once per origin (scheme://authority) and reuses for every
@@ -424,7 +427,10 @@ private:
         bool* const offered_ptr = &offered;
         auto first = co_await connect_once(origin, deadline, offered_ptr);
         if constexpr (Tls) {
-            bool const refused = !first && offered && first.error() == error::tls_handshake_failed;
+            // After the offer only the handshake can fail. Any failure but a timeout counts: with
+            // verification off, OpenSSL reports the offered session's stored verify result.
+            bool const refused = !first && offered && first.error() != error::connect_timeout &&
+                                 first.error() != error::total_timeout;
             if (refused) {
                 origin.pool->resume = false;
                 origin.pool->sessions.clear();

@@ -25,7 +25,8 @@ namespace esx::transport::detail {
     each wiped first, when the arena is destroyed. Blocks double in size from the first. */
 class wiping_arena final : public boost::container::pmr::memory_resource {
 public:
-    explicit wiping_arena(std::size_t first_block) noexcept : next_size_(first_block < 64 ? 64 : first_block) {}
+    explicit wiping_arena(std::size_t first_block) noexcept
+        : next_size_(first_block < 64 ? 64 : first_block > max_block ? max_block : first_block) {}
     wiping_arena(wiping_arena const&) = delete;
     wiping_arena& operator=(wiping_arena const&) = delete;
     ~wiping_arena() override {
@@ -46,10 +47,13 @@ public:
     }
 
 private:
+    static constexpr std::size_t max_block = std::numeric_limits<std::size_t>::max() / 4;
+
     struct alignas(std::max_align_t) block {
         block* next;
         std::size_t bytes; // the whole allocation, this header included
     };
+    static_assert(alignof(block) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__, "blocks come from plain operator new");
 
     void* do_allocate(std::size_t n, std::size_t align) override {
         if (void* p = carve(n, align)) return p;
@@ -69,7 +73,7 @@ private:
     }
 
     void add_block(std::size_t n, std::size_t align) {
-        constexpr std::size_t max = std::numeric_limits<std::size_t>::max() / 4;
+        constexpr std::size_t max = max_block;
         if (n > max || align > max) throw std::bad_alloc();
         std::size_t const need = n + (align > alignof(block) ? align : 0);
         std::size_t capacity = next_size_;
@@ -90,7 +94,7 @@ private:
 
 } // namespace esx::transport::detail
 
-/// Values in the arena skip their per-node frees (and destroying a document walks nothing).
+/// Values in the arena skip their per-node frees (each free is a no-op).
 namespace boost::json {
 template <>
 struct is_deallocate_trivial<esx::transport::detail::wiping_arena> : std::true_type {};
