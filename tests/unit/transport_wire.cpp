@@ -319,11 +319,19 @@ scripted_server::handler closing_after_each_response() {
     };
 }
 
+// Sends `n` GETs of `url` one after another; each must succeed.
+void get_times(net::io_context& ioc, transport::https& t, std::string const& url, int n) {
+    for (int i = 0; i < n; ++i) {
+        auto r = esx::test::run(ioc, t.send(get(url)));
+        BOOST_TEST(r.has_value(), (r ? "" : r.error().message()));
+    }
+}
+
 BOOST_AUTO_TEST_CASE(a_new_connection_resumes_the_tls_session_of_an_earlier_one) {
     scripted_server srv(tls_with(pki().loopback), closing_after_each_response());
     net::io_context ioc;
     transport::https t(ioc.get_executor(), trusting_test_ca());
-    for (int i = 0; i < 4; ++i) BOOST_TEST(esx::test::run(ioc, t.send(get(srv.origin() + "/"))).has_value());
+    get_times(ioc, t, srv.origin() + "/", 4);
     BOOST_TEST(t.connections_opened() == 4u);
     BOOST_TEST(t.sessions_resumed() == 3u); // the first handshake is a full one
     BOOST_TEST(srv.sessions_resumed() == 3u);
@@ -335,7 +343,7 @@ BOOST_AUTO_TEST_CASE(tls_1_2_sessions_are_resumed_and_kept) {
     scripted_server srv(o, closing_after_each_response());
     net::io_context ioc;
     transport::https t(ioc.get_executor(), trusting_test_ca());
-    for (int i = 0; i < 4; ++i) BOOST_TEST(esx::test::run(ioc, t.send(get(srv.origin() + "/"))).has_value());
+    get_times(ioc, t, srv.origin() + "/", 4);
     BOOST_TEST(srv.sessions_resumed() == 3u); // a resumed TLS 1.2 session serves the next one too
     BOOST_TEST(t.sessions_resumed() == 3u);
 }
@@ -361,10 +369,7 @@ BOOST_AUTO_TEST_CASE(a_server_that_fails_resumed_handshakes_gets_full_ones) {
     scripted_server srv(o, closing_after_each_response());
     net::io_context ioc;
     transport::https t(ioc.get_executor(), trusting_test_ca());
-    for (int i = 0; i < 3; ++i) {
-        auto r = esx::test::run(ioc, t.send(get(srv.origin() + "/")));
-        BOOST_TEST(r.has_value(), (r ? "" : r.error().message()));
-    }
+    get_times(ioc, t, srv.origin() + "/", 3);
     BOOST_TEST(t.connections_opened() == 3u);
     BOOST_TEST(srv.connections_accepted() == 4u); // the second request's resumption failed once
     BOOST_TEST(srv.sessions_resumed() == 0u);
@@ -381,10 +386,7 @@ BOOST_AUTO_TEST_CASE(without_verification_too_a_server_that_fails_resumed_handsh
     client.verify_peer = false; // and is not required to: a failed resumption then reports that
                                 // stored verify result, not a plain handshake failure
     transport::https t(ioc.get_executor(), client);
-    for (int i = 0; i < 3; ++i) {
-        auto r = esx::test::run(ioc, t.send(get(srv.origin() + "/")));
-        BOOST_TEST(r.has_value(), (r ? "" : r.error().message()));
-    }
+    get_times(ioc, t, srv.origin() + "/", 3);
     BOOST_TEST(srv.connections_accepted() == 4u);
     BOOST_TEST(t.sessions_resumed() == 0u);
 }
@@ -395,7 +397,7 @@ BOOST_AUTO_TEST_CASE(turned_off_every_connection_is_a_full_handshake) {
     auto o = trusting_test_ca();
     o.resume_tls_sessions = false;
     transport::https t(ioc.get_executor(), o);
-    for (int i = 0; i < 3; ++i) BOOST_TEST(esx::test::run(ioc, t.send(get(srv.origin() + "/"))).has_value());
+    get_times(ioc, t, srv.origin() + "/", 3);
     BOOST_TEST(t.sessions_resumed() == 0u);
     BOOST_TEST(srv.sessions_resumed() == 0u);
 }
