@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <ostream>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,21 @@ namespace detail {
 inline void secure_wipe(void* p, std::size_t n) noexcept {
     static void* (*volatile const wipe)(void*, int, std::size_t) = &std::memset;
     if (p && n) wipe(p, 0, n);
+}
+
+/// Frees `n` bytes that `::operator new(n)` (or its aligned form) gave, with the sized delete
+/// where the compiler declares it: clang before 17 does not without -fsized-deallocation, and
+/// a user's default flags must still compile esx.
+inline void free_block(void* p, std::size_t n, std::size_t align = __STDCPP_DEFAULT_NEW_ALIGNMENT__) noexcept {
+    bool const plain = align <= __STDCPP_DEFAULT_NEW_ALIGNMENT__;
+#if defined(__cpp_sized_deallocation)
+    if (plain) ::operator delete(p, n);
+    else ::operator delete(p, n, std::align_val_t(align));
+#else
+    (void)n;
+    if (plain) ::operator delete(p);
+    else ::operator delete(p, std::align_val_t(align));
+#endif
 }
 
 /// An allocator that wipes every block before giving it back, so a vector's reallocation

@@ -48,8 +48,7 @@ class wiping_json_resource final : public boost::container::pmr::memory_resource
     }
     void do_deallocate(void* p, std::size_t n, std::size_t align) override {
         esx::detail::secure_wipe(p, n);
-        if (plain(align)) ::operator delete(p, n);
-        else ::operator delete(p, n, std::align_val_t(align));
+        esx::detail::free_block(p, n, align);
     }
     bool do_is_equal(memory_resource const& other) const noexcept override { return this == &other; }
 };

@@ -34,7 +34,7 @@ public:
             block* next = head_->next;
             std::size_t const bytes = head_->bytes;
             esx::detail::secure_wipe(head_, bytes);
-            ::operator delete(static_cast<void*>(head_), bytes);
+            esx::detail::free_block(head_, bytes);
             head_ = next;
         }
     }

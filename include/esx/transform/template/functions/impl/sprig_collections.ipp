@@ -135,7 +135,8 @@ ESX_DECL void add_sprig_collections(function_table& t) {
     t.add("omit", variadic_sig({p::dict}, p::string, p::dict), [](call_context&, args a) -> result<value, failure> {
         dict_type out;
         for (auto const& [k, v] : a[0].as_dict()) {
-            bool const omitted = std::any_of(a.begin() + 1, a.end(), [&](value const& o) { return o.as_string() == k; });
+            auto const& key = k;  // clang before 16 cannot capture a structured binding
+            bool const omitted = std::any_of(a.begin() + 1, a.end(), [&](value const& o) { return o.as_string() == key; });
             if (!omitted) out.insert_or_assign(k, v);
         }
         return value::dict(std::move(out));

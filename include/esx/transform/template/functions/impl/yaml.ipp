@@ -22,11 +22,15 @@ enum class style { plain, single_quoted, double_quoted, literal };
 
 /// One node of the document go-yaml emits (after the JSON round trip: string keys only).
 struct node {
+    struct entry;  // not std::pair<node, node>: clang 14 wants a pair's members complete here
     enum class type { scalar, sequence, mapping } t = type::scalar;
     text scalar;
     style requested = style::plain;
     std::vector<node> items;
-    std::vector<std::pair<node, node>> entries;
+    std::vector<entry> entries;
+};
+struct node::entry {
+    node key, value;
 };
 
 // go-yaml's byte classes (yamlprivateh.go); reads past the end see NUL.
@@ -678,13 +682,13 @@ inline node build(value const& v) {
     case kind::string_map: {
         node n;
         n.t = node::type::mapping;
-        auto add = [&](std::string_view k, value const& e) { n.entries.emplace_back(string_node(k), build(e)); };
+        auto add = [&](std::string_view k, value const& e) { n.entries.push_back(node::entry{string_node(k), build(e)}); };
         if (v.kind() == kind::dict)
             for (auto const& [k, e] : v.as_dict()) add(k, e);
         else
             for (auto const& [k, e] : v.as_string_map()) add(k, value::string(e.view()));
         std::stable_sort(n.entries.begin(), n.entries.end(),
-                         [](auto const& x, auto const& y) { return key_less(x.first.scalar.view(), y.first.scalar.view()); });
+                         [](auto const& x, auto const& y) { return key_less(x.key.scalar.view(), y.key.scalar.view()); });
         return n;
     }
     }
