@@ -1861,6 +1861,28 @@ BOOST_AUTO_TEST_CASE(events_are_core_v1_events_of_the_external_secrets_component
                "2026-01-01T00:00:59Z");
 }
 
+BOOST_AUTO_TEST_CASE(the_event_correlation_map_evicts_the_least_recently_used_and_survives_a_move) {
+    using ctl::detail::digest_of;
+    ctl::detail::lru_map<int> m(2);
+    bool inserted = false;
+    m.touch(digest_of("a"), inserted) = 1;
+    BOOST_TEST(inserted);
+    m.touch(digest_of("b"), inserted) = 2;
+    BOOST_TEST(m.touch(digest_of("a"), inserted) == 1);  // a is now the most recent
+    BOOST_TEST(!inserted);
+    m.touch(digest_of("c"), inserted) = 3;  // over capacity: b, the least recent, goes
+    BOOST_TEST(m.size() == 2u);
+    BOOST_TEST(m.find(digest_of("b")) == nullptr);
+    BOOST_TEST(m.find(digest_of("a")) != nullptr);
+    // Moved, the map's index still finds its entries (reset() moves a fresh map in).
+    ctl::detail::lru_map<int> moved(std::move(m));
+    BOOST_TEST(*moved.find(digest_of("c")) == 3);
+    moved.erase(digest_of("c"));
+    BOOST_TEST(moved.find(digest_of("c")) == nullptr);
+    BOOST_TEST(moved.size() == 1u);
+    BOOST_TEST(digest_of("a") != digest_of("b"));
+}
+
 BOOST_AUTO_TEST_CASE(the_finalizer_patch_keeps_other_finalizers_and_is_conditional) {
     esx::spec::object_meta m;
     m.resource_version = "17";
