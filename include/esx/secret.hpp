@@ -30,9 +30,15 @@ inline void secure_wipe(void* p, std::size_t n) noexcept {
     if (p && n) wipe(p, 0, n);
 }
 
-/// Frees `n` bytes that `::operator new(n)` (or its aligned form) gave, with the sized delete
-/// where the compiler declares it: clang before 17 does not without -fsized-deallocation, and
-/// a user's default flags must still compile esx.
+/// `n` bytes from `::operator new`, in its aligned form when `align` needs it. `free_block`
+/// frees them: the two decide the form the same way, so a block is always freed as it came.
+inline void* allocate_block(std::size_t n, std::size_t align = __STDCPP_DEFAULT_NEW_ALIGNMENT__) {
+    return align <= __STDCPP_DEFAULT_NEW_ALIGNMENT__ ? ::operator new(n) : ::operator new(n, std::align_val_t(align));
+}
+
+/// Frees a block of `allocate_block(n, align)`, with the sized delete where the compiler
+/// declares it: clang before 17 does not without -fsized-deallocation, and a user's default
+/// flags must still compile esx.
 inline void free_block(void* p, std::size_t n, std::size_t align = __STDCPP_DEFAULT_NEW_ALIGNMENT__) noexcept {
     bool const plain = align <= __STDCPP_DEFAULT_NEW_ALIGNMENT__;
 #if defined(__cpp_sized_deallocation)

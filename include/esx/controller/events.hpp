@@ -108,20 +108,19 @@ ESX_DECL boost::json::object event_body(involved_object const& o, event_type typ
 /// Messages are cut at 1,024 bytes (events.k8s.io's limit on `note`), on a UTF-8 boundary.
 ESX_DECL std::string bounded_message(std::string_view message);
 
+/// 64-bit digest of an event's correlation text, an LRU map's key (see `lru_map`).
+using key_digest = std::uint64_t;
+inline key_digest digest_of(std::string_view key) noexcept { return std::hash<std::string_view>{}(key); }
+
 /// A small LRU map: `touch` finds or inserts and marks most recent; beyond `capacity` the least
 /// recently used entry goes. Keyed by a 64-bit digest of the key's text (object, reason,
 /// message), not the text: a recorder keeps `capacity` (4,096) entries in each of two maps, and
 /// the text, about 100 bytes a key in its own heap block, made up 1 MB of a controller's memory
 /// after a cold sync of 10,000 ExternalSecrets. Two live keys sharing a digest (odds about
 /// 1 in 10^12 at 4,096 keys) would fold one event into the other's count, nothing worse.
-using key_digest = std::uint64_t;
-inline key_digest digest_of(std::string_view key) noexcept { return std::hash<std::string_view>{}(key); }
-
 template <class V>
 class lru_map {
 public:
-    using digest = key_digest;
-
     explicit lru_map(std::size_t capacity) : capacity_(capacity < 1 ? 1 : capacity) {}
     lru_map(lru_map&&) noexcept = default;  // std::list keeps its nodes, so the index stays valid
     lru_map& operator=(lru_map&&) noexcept = default;
@@ -129,7 +128,7 @@ public:
     lru_map& operator=(lru_map const&) = delete;
 
     /// The entry for `key` (inserted with `V{}` if missing), now the most recent.
-    V& touch(digest key, bool& inserted) {
+    V& touch(key_digest key, bool& inserted) {
         auto const it = index_.find(key);
         if (it != index_.end()) {
             order_.splice(order_.begin(), order_, it->second);
@@ -145,11 +144,11 @@ public:
         }
         return order_.front().second;
     }
-    V* find(digest key) {
+    V* find(key_digest key) {
         auto const it = index_.find(key);
         return it == index_.end() ? nullptr : &it->second->second;
     }
-    void erase(digest key) {
+    void erase(key_digest key) {
         auto const it = index_.find(key);
         if (it == index_.end()) return;
         order_.erase(it->second);
@@ -158,10 +157,10 @@ public:
     std::size_t size() const noexcept { return index_.size(); }
 
 private:
-    using entries = std::list<std::pair<digest, V>>;
+    using entries = std::list<std::pair<key_digest, V>>;
     std::size_t capacity_;
     entries order_;
-    std::unordered_map<digest, typename entries::iterator> index_;
+    std::unordered_map<key_digest, typename entries::iterator> index_;
 };
 
 } // namespace detail

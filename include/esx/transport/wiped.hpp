@@ -42,10 +42,7 @@ namespace detail {
 
 /// A Boost.JSON memory resource that wipes each block before freeing it.
 class wiping_json_resource final : public boost::container::pmr::memory_resource {
-    static constexpr bool plain(std::size_t align) { return align <= __STDCPP_DEFAULT_NEW_ALIGNMENT__; }
-    void* do_allocate(std::size_t n, std::size_t align) override {
-        return plain(align) ? ::operator new(n) : ::operator new(n, std::align_val_t(align));
-    }
+    void* do_allocate(std::size_t n, std::size_t align) override { return esx::detail::allocate_block(n, align); }
     void do_deallocate(void* p, std::size_t n, std::size_t align) override {
         esx::detail::secure_wipe(p, n);
         esx::detail::free_block(p, n, align);

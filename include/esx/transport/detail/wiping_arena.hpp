@@ -73,17 +73,16 @@ private:
     }
 
     void add_block(std::size_t n, std::size_t align) {
-        constexpr std::size_t max = max_block;
-        if (n > max || align > max) throw std::bad_alloc();
+        if (n > max_block || align > max_block) throw std::bad_alloc();
         std::size_t const need = n + (align > alignof(block) ? align : 0);
         std::size_t capacity = next_size_;
         while (capacity < need) capacity *= 2;
         std::size_t const bytes = sizeof(block) + capacity;
-        auto* b = ::new (::operator new(bytes)) block{head_, bytes};
+        auto* b = ::new (esx::detail::allocate_block(bytes)) block{head_, bytes};
         head_ = b;
         cursor_ = reinterpret_cast<unsigned char*>(b + 1);
         avail_ = capacity;
-        next_size_ = capacity < max / 2 ? capacity * 2 : capacity;
+        next_size_ = capacity < max_block / 2 ? capacity * 2 : capacity;
     }
 
     block* head_ = nullptr;
