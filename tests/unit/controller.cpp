@@ -1273,6 +1273,36 @@ BOOST_AUTO_TEST_CASE(packing_keeps_every_manifest_of_the_tests_and_a_managed_sec
     BOOST_TEST((ctl::detail::unpack<ctl::managed_secret>(ctl::detail::pack(*m)) == *m));
 }
 
+BOOST_AUTO_TEST_CASE(a_repacked_object_reuses_its_block_when_it_fits_and_gives_back_one_far_too_long) {
+    ctl::detail::packed_bytes bytes(std::string(100, 'a'));
+    char const* const block = bytes.view().data();
+    bytes.assign(std::string(90, 'b'));  // shorter: written where the longer one was
+    BOOST_TEST(bytes.view().data() == block);
+    BOOST_TEST((bytes.view() == std::string(90, 'b')));
+    bytes.assign(std::string(100, 'c'));  // as long as the block: still there
+    BOOST_TEST(bytes.view().data() == block);
+    BOOST_TEST((bytes.view() == std::string(100, 'c')));
+    bytes.assign(std::string(101, 'd'));  // longer: a block of its own
+    BOOST_TEST((bytes.view() == std::string(101, 'd')));
+    char const* const longer = bytes.view().data();
+    bytes.assign(std::string(40, 'e'));  // under half the block: the long block goes
+    BOOST_TEST(bytes.view().data() != longer);
+    BOOST_TEST((bytes.view() == std::string(40, 'e')));
+    bytes.assign({});
+    BOOST_TEST(bytes.size() == 0u);
+
+    // Through the cache: an ExternalSecret whose status moves is repacked in place.
+    ctl::object_cache<esx::spec::external_secret> cache;
+    auto es = esx::spec::read_external_secret(boost::json::parse(cached_es_json(1)));
+    BOOST_TEST_REQUIRE(static_cast<bool>(es));
+    ctl::object_key const key("team-a", "app-1");
+    es->metadata.resource_version = "10001";
+    cache.upsert(key, *es);
+    es->metadata.resource_version = "10002";
+    BOOST_TEST(cache.upsert(key, *es));
+    BOOST_TEST((*cache.find(key) == *es));
+}
+
 BOOST_AUTO_TEST_CASE(a_packed_cache_hands_out_snapshots_that_outlive_a_replacement) {
     static_assert(ctl::cache_packs<esx::spec::external_secret> && ctl::cache_packs<ctl::managed_secret>);
     static_assert(!ctl::cache_packs<esx::spec::secret_store>);

@@ -22,6 +22,7 @@
 #include <type_traits>
 #include <unordered_map>
 #include <utility>
+#include <variant>
 
 namespace esx::spec {
 struct external_secret;
@@ -60,8 +61,18 @@ public:
         else return put(std::move(key), std::move(object));
     }
     bool upsert(object_key key, T object) {
-        if constexpr (packs) return put(std::move(key), detail::pack(object));
-        else return put(std::move(key), std::make_shared<T const>(std::move(object)));
+        if constexpr (packs) {
+            auto [it, inserted] = objects_.try_emplace(std::move(key));
+            try {
+                detail::pack_into(object, it->second, scratch_);
+            } catch (...) {  // out of memory: no empty entry stays behind
+                if (inserted) objects_.erase(it);
+                throw;
+            }
+            return !inserted;
+        } else {
+            return put(std::move(key), std::make_shared<T const>(std::move(object)));
+        }
     }
 
     /// Removes; returns what was there (null if nothing).
@@ -112,6 +123,7 @@ private:
     }
 
     std::unordered_map<object_key, stored_type> objects_;
+    [[no_unique_address]] std::conditional_t<packs, detail::packing::writer, std::monostate> scratch_;
     bool synced_ = false;
 };
 
