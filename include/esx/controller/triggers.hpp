@@ -182,9 +182,7 @@ public:
     /// that write it are queued. A Secret we wrote ourselves queues nothing.
     void managed_secret_changed(object_key const& secret, bool needs_sync) {
         if (!needs_sync) return;
-        auto const it = writers_.find(secret);
-        if (it == writers_.end()) return;
-        for (auto const& es : it->second) {
+        for (auto const& es : writers_of(secret)) {
             ++counts_.secret_repairs;
             request(es_queue_, es, reason::changed);
         }
@@ -262,10 +260,15 @@ public:
     bool overflowed() const noexcept {
         return es_queue_.overflowed() || store_queue_.overflowed() || ces_queue_.overflowed();
     }
-    /// The ExternalSecrets that write `secret` (for tests).
+    /// The ExternalSecrets that write `secret`: the one of the same namespace and name if its
+    /// target is its own name (most are; the cache says so, nothing is stored for it), and
+    /// those whose target names `secret` otherwise.
     std::vector<object_key> writers_of(object_key const& secret) const {
-        auto const it = writers_.find(secret);
-        return it == writers_.end() ? std::vector<object_key>{} : it->second;
+        std::vector<object_key> out;
+        if (auto const es = external_secrets_.find(secret); es && target_of(*es) == secret) out.push_back(secret);
+        if (auto const it = writers_.find(secret); it != writers_.end())
+            out.insert(out.end(), it->second.begin(), it->second.end());
+        return out;
     }
 
 private:
@@ -285,8 +288,12 @@ private:
     }
 
     /// Keeps `targets_` (ExternalSecret -> its Secret) and `writers_` (Secret -> the
-    /// ExternalSecrets writing it; more than one with `creationPolicy: Merge`) in step.
+    /// ExternalSecrets writing it; more than one with `creationPolicy: Merge`) in step, for the
+    /// ExternalSecrets whose Secret has another name than theirs. One that writes the Secret of
+    /// its own name is in neither: that is read from the cache (`writers_of`). At 10,000
+    /// ExternalSecrets that target their own names, the two maps held 1.8 MB of keys.
     void set_target(object_key const& es, std::optional<object_key> target) {
+        if (target && *target == es) target.reset();
         auto const it = targets_.find(es);
         if (it != targets_.end()) {
             if (target && it->second == *target) return;
@@ -308,8 +315,8 @@ private:
     trigger_options options_;
     queue_type es_queue_, store_queue_, ces_queue_;
     store_index stores_;
-    std::unordered_map<object_key, object_key> targets_;
-    std::unordered_map<object_key, std::vector<object_key>> writers_;
+    std::unordered_map<object_key, object_key> targets_;                 ///< only targets of another name
+    std::unordered_map<object_key, std::vector<object_key>> writers_;  ///< only writers of another name
     std::unordered_map<object_key, object_key> ces_owner_;
     std::unordered_map<object_key, bool> last_ready_;
     std::unordered_set<object_key> store_dirty_;

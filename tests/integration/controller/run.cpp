@@ -219,6 +219,25 @@ BOOST_AUTO_TEST_CASE(a_managed_secret_deleted_or_edited_queues_the_external_secr
     BOOST_TEST(w.drain_external_secrets().size() == 1u);
     w.triggers.managed_secret_changed(object_key("apps", "three"), true);  // target defaults to the ES name
     BOOST_TEST(w.drain_external_secrets().size() == 1u);
+
+    // Writers of their own name are read from the cache, not stored: each move is followed.
+    w.put(make_es("apps", "three", "kv", spec::store_kind::secret_store, "elsewhere-3"));
+    w.drain_external_secrets();
+    BOOST_TEST(w.triggers.writers_of(object_key("apps", "three")).empty());
+    w.put(make_es("apps", "three", "kv", spec::store_kind::secret_store, "three"));  // its own name, spelt out
+    w.drain_external_secrets();
+    BOOST_TEST(w.triggers.writers_of(object_key("apps", "three")).size() == 1u);
+    BOOST_TEST(w.triggers.writers_of(object_key("apps", "elsewhere-3")).empty());
+    // The ExternalSecret named like a shared Secret and another one writing it too (Merge).
+    w.put(make_es("apps", "elsewhere", "kv"));
+    auto writers = w.triggers.writers_of(object_key("apps", "elsewhere"));
+    std::sort(writers.begin(), writers.end());
+    BOOST_TEST_REQUIRE(writers.size() == 2u);
+    BOOST_TEST(writers[0].str() == "apps/elsewhere");
+    BOOST_TEST(writers[1].str() == "apps/two");
+    w.external_secrets.erase(object_key("apps", "three"));
+    w.triggers.external_secret_changed(object_key("apps", "three"));
+    BOOST_TEST(w.triggers.writers_of(object_key("apps", "three")).empty());
 }
 
 BOOST_AUTO_TEST_CASE(a_relabelled_namespace_queues_its_external_secrets_on_cluster_stores_selecting_by_label) {
