@@ -6,7 +6,8 @@
 //
 // The kinds a controller holds one of per ExternalSecret (the ExternalSecrets themselves and
 // the Secrets they manage, `cache_packs<T>`) are kept packed (<esx/controller/detail/packed.hpp>):
-// one exact-size block per object: 438 bytes per cached ExternalSecret with three entries and
+// one block per object, as long as the object when it is first packed (a block repacked in
+// place may be up to twice as long as what it holds): 438 bytes per cached ExternalSecret with three entries and
 // its status, key and map node included, where the C++ objects took 1,643 (measured in
 // tests/unit/controller.cpp). `find` unpacks a fresh copy, about what the
 // sync's own copy of the object cost before; the other kinds are shared as they are.
@@ -123,6 +124,7 @@ private:
     }
 
     std::unordered_map<object_key, stored_type> objects_;
+    // Packing writes here first: one buffer as long as the longest object packed so far.
     [[no_unique_address]] std::conditional_t<packs, detail::packing::writer, std::monostate> scratch_;
     bool synced_ = false;
 };
