@@ -7,9 +7,9 @@
 // The kinds a controller holds one of per ExternalSecret (the ExternalSecrets themselves and
 // the Secrets they manage, `cache_packs<T>`) are kept packed (<esx/controller/detail/packed.hpp>):
 // one block per object, as long as the object when it is first packed (a block repacked in
-// place may be up to twice as long as what it holds): 438 bytes per cached ExternalSecret with three entries and
-// its status, key and map node included, where the C++ objects took 1,643 (measured in
-// tests/unit/controller.cpp). `find` unpacks a fresh copy, about what the
+// place may be up to twice as long as what it holds): 438 bytes per cached ExternalSecret with
+// three entries and its status, key and map node included, where the C++ objects took 1,643
+// (measured in tests/unit/controller.cpp). `find` unpacks a fresh copy, about what the
 // sync's own copy of the object cost before; the other kinds are shared as they are.
 #ifndef ESX_CONTROLLER_OBJECT_CACHE_HPP
 #define ESX_CONTROLLER_OBJECT_CACHE_HPP

@@ -235,20 +235,21 @@ void read(reader& r, T& v) {
 
 } // namespace packing
 
-template <class T>
-packed_bytes pack(T const& object) {
-    packing::writer w;
-    packing::write(w, object);
-    return packed_bytes(w.bytes());
-}
-
-/// `pack` into `out`'s block when it fits, with `scratch`'s buffer (kept from the last object)
-/// to write in: no allocation for an object packed again at about its old length.
+/// `object` packed into `out`'s block when it fits, with `scratch`'s buffer (kept from the last
+/// object) to write in: no allocation for an object packed again at about its old length.
 template <class T>
 void pack_into(T const& object, packed_bytes& out, packing::writer& scratch) {
     scratch.clear();
     packing::write(scratch, object);
     out.assign(scratch.bytes());
+}
+
+template <class T>
+packed_bytes pack(T const& object) {
+    packed_bytes out;
+    packing::writer scratch;
+    pack_into(object, out, scratch);
+    return out;
 }
 
 /// `T` as `pack` had it. A field whose default is not empty (`engine_version = "v2"`) is
