@@ -1386,6 +1386,78 @@ BOOST_AUTO_TEST_CASE(a_managed_secret_keeps_hashes_not_values) {
     BOOST_TEST((*converted == *intact));
 }
 
+/// A managed Secret in namespace `apps` that ExternalSecret `creator` created.
+ctl::managed_secret created_by(std::string name, std::string const& creator) {
+    ctl::managed_secret s;
+    s.namespace_ = "apps";
+    s.name = std::move(name);
+    s.created_by = ctl::digest_from_hex(esx::transform::created_by_label("apps", creator));
+    BOOST_TEST_REQUIRE(s.created_by.has_value());
+    return s;
+}
+
+/// A digest under which every key collides: the index must still tell Secrets apart.
+struct colliding_digest {
+    std::uint64_t operator()(ctl::object_key const&) const noexcept { return 7; }
+};
+
+BOOST_AUTO_TEST_CASE(the_created_by_index_keeps_secrets_apart_when_their_keys_share_a_digest) {
+    ctl::object_cache<ctl::managed_secret> cache;
+    ctl::basic_created_by_index<colliding_digest> index;
+    auto put = [&](std::string const& name, std::string const& creator) {
+        ctl::object_key const k("apps", name);
+        cache.upsert(k, created_by(name, creator));
+        index.update(k, cache.find(k).get());
+    };
+    auto drop = [&](std::string const& name) {
+        ctl::object_key const k("apps", name);
+        cache.erase(k);
+        index.update(k, nullptr);
+    };
+    auto orphans = [&](std::string const& es, std::string const& target) {
+        auto out = index.orphans(cache, "apps", es, target);
+        std::sort(out.begin(), out.end());
+        return out;
+    };
+    using list = std::vector<std::string>;
+    put("first", "rename");
+    put("second", "rename");
+    put("other", "someone");
+    put("someone", "someone");  // named after its ExternalSecret: found by name, not indexed
+    BOOST_TEST(index.size() == 3u);
+    BOOST_TEST(orphans("rename", "second") == (list{"first"}), boost::test_tools::per_element());
+    BOOST_TEST(orphans("rename", "third") == (list{"first", "second"}), boost::test_tools::per_element());
+    BOOST_TEST(orphans("someone", "other") == (list{"someone"}), boost::test_tools::per_element());  // by name
+    drop("first");  // shares its digest with every other key: only its own entry goes
+    BOOST_TEST(index.size() == 2u);
+    BOOST_TEST(orphans("rename", "third") == (list{"second"}), boost::test_tools::per_element());
+    put("second", "someone");  // taken over by another ExternalSecret
+    BOOST_TEST(index.size() == 2u);
+    BOOST_TEST(orphans("rename", "third").empty());
+    BOOST_TEST(orphans("someone", "elsewhere") == (list{"other", "second", "someone"}), boost::test_tools::per_element());
+    for (auto const* name : {"second", "other", "someone"}) drop(name);
+    BOOST_TEST(index.size() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(memory_per_secret_of_the_created_by_index_is_small) {
+    constexpr int n = 10'000;
+    ctl::object_cache<ctl::managed_secret> cache;
+    for (int i = 0; i < n; ++i) {  // the bench's shape: ExternalSecret `app-<i>` writes `app-<i>-secret`
+        auto const name = "app-" + std::to_string(i);
+        cache.upsert(ctl::object_key("apps", name + "-secret"), created_by(name + "-secret", name));
+    }
+    auto const before = heap_in_use();
+    std::size_t per_secret = 0;
+    {
+        ctl::created_by_index index;
+        index.rebuild(cache);
+        BOOST_TEST(index.size() == static_cast<std::size_t>(n));
+        per_secret = (heap_in_use() - before) / n;
+    }
+    BOOST_TEST_MESSAGE("created_by_index: measured " << per_secret << " B per indexed Secret (both directions)");
+    BOOST_TEST(per_secret <= 160u);  // a regression guard
+}
+
 BOOST_AUTO_TEST_CASE(a_malformed_managed_secret_names_the_field_never_the_value) {
     auto doc = boost::json::parse(cached_secret_json(1));
     doc.at("data").as_object()["password"] = "not base64: reflector-marker";

@@ -92,7 +92,8 @@ struct trigger_counts {
     std::uint64_t refused = 0;                   ///< requests a full queue refused
 };
 
-template <transport::waiting_clock Clock = transport::steady_clock>
+/// @tparam Digest `object_key_digest` (tests give one under which keys collide)
+template <transport::waiting_clock Clock = transport::steady_clock, class Digest = object_key_digest>
 class basic_triggers {
 public:
     using queue_type = basic_work_queue<Clock>;
@@ -255,6 +256,8 @@ public:
     queue_type& cluster_external_secrets() noexcept { return ces_queue_; }
     store_index const& index() const noexcept { return stores_; }
     trigger_counts const& counts() const noexcept { return counts_; }
+    /// ExternalSecrets indexed as writing a Secret of another name than theirs (memory, tests).
+    std::size_t retargeted() const noexcept { return targets_.size(); }
     trigger_options const& options() const noexcept { return options_; }
     /// A queue refused a key since the last `resync`.
     bool overflowed() const noexcept {
@@ -262,12 +265,15 @@ public:
     }
     /// The ExternalSecrets that write `secret`: the one of the same namespace and name if its
     /// target is its own name (most are; the cache says so, nothing is stored for it), and
-    /// those whose target names `secret` otherwise.
+    /// those whose target names `secret` otherwise. Each is checked against the cache, so one
+    /// whose target only shares a digest with `secret` is not among them.
     std::vector<object_key> writers_of(object_key const& secret) const {
         std::vector<object_key> out;
         if (auto const es = external_secrets_.find(secret); es && target_of(*es) == secret) out.push_back(secret);
-        if (auto const it = writers_.find(secret); it != writers_.end())
-            out.insert(out.end(), it->second.begin(), it->second.end());
+        auto const [from, to] = writers_.equal_range(digest_(secret));
+        for (auto it = from; it != to; ++it)
+            if (auto const es = external_secrets_.find(it->second); es && target_of(*es) == secret)
+                out.push_back(it->second);
         return out;
     }
 
@@ -287,26 +293,31 @@ private:
         set_target(key, std::nullopt);
     }
 
-    /// Keeps `targets_` (ExternalSecret -> its Secret) and `writers_` (Secret -> the
-    /// ExternalSecrets writing it; more than one with `creationPolicy: Merge`) in step, for the
-    /// ExternalSecrets whose Secret has another name than theirs. One that writes the Secret of
-    /// its own name is in neither: that is read from the cache (`writers_of`). At 10,000
-    /// ExternalSecrets that target their own names, the two maps held 1.8 MB of keys.
-    void set_target(object_key const& es, std::optional<object_key> target) {
-        if (target && *target == es) target.reset();
+    /// Keeps `targets_` (ExternalSecret -> its Secret's digest) and `writers_` (a Secret's
+    /// digest -> the ExternalSecrets writing it; more than one with `creationPolicy: Merge`) in
+    /// step, for the ExternalSecrets whose Secret has another name than theirs. One that writes
+    /// the Secret of its own name is in neither: that is read from the cache (`writers_of`).
+    /// The Secret is kept as a digest, not a key: its key, longer than the ExternalSecret's by
+    /// the target's suffix, is a heap block of its own, and the vector of writers was another:
+    /// 160 bytes less an ExternalSecret that names its target, 1.6 MB at 10,000. What shares
+    /// a digest by chance shares a bucket of `writers_`, and `writers_of` tells them apart.
+    void set_target(object_key const& es, std::optional<object_key> const& target) {
+        std::optional<std::uint64_t> now;
+        if (target && *target != es) now = digest_(*target);
         auto const it = targets_.find(es);
         if (it != targets_.end()) {
-            if (target && it->second == *target) return;
-            auto const w = writers_.find(it->second);
-            if (w != writers_.end()) {
-                std::erase(w->second, es);
-                if (w->second.empty()) writers_.erase(w);
-            }
+            if (now && it->second == *now) return;  // the same bucket of writers_: nothing moves
+            auto const [from, to] = writers_.equal_range(it->second);
+            for (auto w = from; w != to; ++w)
+                if (w->second == es) {
+                    writers_.erase(w);
+                    break;
+                }
             targets_.erase(it);
         }
-        if (!target) return;
-        writers_[*target].push_back(es);
-        targets_.emplace(es, std::move(*target));
+        if (!now) return;
+        writers_.emplace(*now, es);
+        targets_.emplace(es, *now);
     }
 
     external_secret_cache const& external_secrets_;
@@ -315,8 +326,9 @@ private:
     trigger_options options_;
     queue_type es_queue_, store_queue_, ces_queue_;
     store_index stores_;
-    std::unordered_map<object_key, object_key> targets_;                 ///< only targets of another name
-    std::unordered_map<object_key, std::vector<object_key>> writers_;  ///< only writers of another name
+    [[no_unique_address]] Digest digest_;
+    std::unordered_map<object_key, std::uint64_t> targets_;        ///< only targets of another name
+    std::unordered_multimap<std::uint64_t, object_key> writers_;  ///< only writers of another name
     std::unordered_map<object_key, object_key> ces_owner_;
     std::unordered_map<object_key, bool> last_ready_;
     std::unordered_set<object_key> store_dirty_;

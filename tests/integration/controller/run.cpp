@@ -59,15 +59,16 @@ spec::secret_store make_store(std::string ns, std::string name) {
 }
 
 /// Hand-filled caches and the triggers over them.
-struct routing_world {
+template <class Digest = object_key_digest>
+struct basic_routing_world {
     object_cache<spec::external_secret> external_secrets;
     object_cache<spec::secret_store> secret_stores, cluster_secret_stores;
     esx::testing::fake_clock clock;
-    basic_triggers<esx::testing::fake_clock> triggers{external_secrets, secret_stores, cluster_secret_stores,
-                                                       trigger_options{}, clock};
+    basic_triggers<esx::testing::fake_clock, Digest> triggers{external_secrets, secret_stores, cluster_secret_stores,
+                                                               trigger_options{}, clock};
     std::map<std::string, bool> ready;  // store key text -> Ready
 
-    routing_world() {
+    basic_routing_world() {
         triggers.set_store_readiness([this](store_key const& s) -> std::optional<bool> {
             auto const it = ready.find(s.key.str());
             if (it == ready.end()) return std::nullopt;
@@ -100,6 +101,21 @@ struct routing_world {
         return out;
     }
 };
+using routing_world = basic_routing_world<>;
+
+/// A digest under which every key collides: the triggers must still tell Secrets apart.
+struct colliding_digest {
+    std::uint64_t operator()(object_key const&) const noexcept { return 42; }
+};
+
+/// `writers_of(secret)` as sorted key texts.
+template <class World>
+std::vector<std::string> writers(World const& w, std::string const& secret) {
+    std::vector<std::string> out;
+    for (auto const& k : w.triggers.writers_of(object_key("apps", secret))) out.push_back(k.str());
+    std::sort(out.begin(), out.end());
+    return out;
+}
 
 /// A stand-in reconciler: records the keys it is given, answers `synced` without a refresh.
 struct recording_reconciler {
@@ -238,6 +254,42 @@ BOOST_AUTO_TEST_CASE(a_managed_secret_deleted_or_edited_queues_the_external_secr
     w.external_secrets.erase(object_key("apps", "three"));
     w.triggers.external_secret_changed(object_key("apps", "three"));
     BOOST_TEST(w.triggers.writers_of(object_key("apps", "three")).empty());
+}
+
+BOOST_AUTO_TEST_CASE(writers_stay_exact_when_every_target_shares_one_digest) {
+    basic_routing_world<colliding_digest> w;
+    using list = std::vector<std::string>;
+    w.put(make_es("apps", "a", "kv", spec::store_kind::secret_store, "one"));
+    w.put(make_es("apps", "b", "kv", spec::store_kind::secret_store, "two"));
+    w.put(make_es("apps", "c", "kv", spec::store_kind::secret_store, "one"));  // Merge beside a
+    w.put(make_es("apps", "d", "kv"));                                         // its own name: not indexed
+    BOOST_TEST(w.triggers.retargeted() == 3u);
+    BOOST_TEST(writers(w, "one") == (list{"apps/a", "apps/c"}), boost::test_tools::per_element());
+    BOOST_TEST(writers(w, "two") == (list{"apps/b"}), boost::test_tools::per_element());
+    BOOST_TEST(writers(w, "d") == (list{"apps/d"}), boost::test_tools::per_element());
+    BOOST_TEST(writers(w, "three").empty());
+    w.put(make_es("apps", "a", "kv", spec::store_kind::secret_store, "two"));  // same digest, other Secret
+    BOOST_TEST(writers(w, "one") == (list{"apps/c"}), boost::test_tools::per_element());
+    BOOST_TEST(writers(w, "two") == (list{"apps/a", "apps/b"}), boost::test_tools::per_element());
+    BOOST_TEST(w.triggers.retargeted() == 3u);  // moved, not copied
+    w.drain_external_secrets();
+    w.triggers.managed_secret_changed(object_key("apps", "two"), true);  // edited: its writers, no one else
+    auto queued = w.drain_external_secrets();
+    std::sort(queued.begin(), queued.end());
+    BOOST_TEST_REQUIRE(queued.size() == 2u);
+    BOOST_TEST(queued[0].first == "apps/a");
+    BOOST_TEST(queued[1].first == "apps/b");
+    BOOST_TEST(w.triggers.counts().secret_repairs == 2u);
+    w.put(make_es("apps", "c", "kv"));  // to its own name: out of the index
+    BOOST_TEST(w.triggers.retargeted() == 2u);
+    BOOST_TEST(writers(w, "one").empty());
+    BOOST_TEST(writers(w, "c") == (list{"apps/c"}), boost::test_tools::per_element());
+    for (std::string const name : {"a", "b", "c", "d"}) {
+        w.external_secrets.erase(object_key("apps", name));
+        w.triggers.external_secret_changed(object_key("apps", name));
+    }
+    BOOST_TEST(w.triggers.retargeted() == 0u);  // deletions leave nothing behind
+    BOOST_TEST(writers(w, "two").empty());
 }
 
 BOOST_AUTO_TEST_CASE(a_relabelled_namespace_queues_its_external_secrets_on_cluster_stores_selecting_by_label) {
