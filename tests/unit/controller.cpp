@@ -1386,6 +1386,8 @@ BOOST_AUTO_TEST_CASE(a_managed_secret_keeps_hashes_not_values) {
     BOOST_TEST((*converted == *intact));
 }
 
+namespace {
+
 /// A managed Secret in namespace `apps` that ExternalSecret `creator` created.
 ctl::managed_secret created_by(std::string name, std::string const& creator) {
     ctl::managed_secret s;
@@ -1400,6 +1402,8 @@ ctl::managed_secret created_by(std::string name, std::string const& creator) {
 struct colliding_digest {
     std::uint64_t operator()(ctl::object_key const&) const noexcept { return 7; }
 };
+
+} // namespace
 
 BOOST_AUTO_TEST_CASE(the_created_by_index_keeps_secrets_apart_when_their_keys_share_a_digest) {
     ctl::object_cache<ctl::managed_secret> cache;
@@ -1425,11 +1429,13 @@ BOOST_AUTO_TEST_CASE(the_created_by_index_keeps_secrets_apart_when_their_keys_sh
     put("other", "someone");
     put("someone", "someone");  // named after its ExternalSecret: found by name, not indexed
     BOOST_TEST(index.size() == 3u);
+    BOOST_TEST(index.reverse_size() == 3u);
     BOOST_TEST(orphans("rename", "second") == (list{"first"}), boost::test_tools::per_element());
     BOOST_TEST(orphans("rename", "third") == (list{"first", "second"}), boost::test_tools::per_element());
     BOOST_TEST(orphans("someone", "other") == (list{"someone"}), boost::test_tools::per_element());  // by name
     drop("first");  // shares its digest with every other key: only its own entry goes
     BOOST_TEST(index.size() == 2u);
+    BOOST_TEST(index.reverse_size() == 2u);
     BOOST_TEST(orphans("rename", "third") == (list{"second"}), boost::test_tools::per_element());
     put("second", "someone");  // taken over by another ExternalSecret
     BOOST_TEST(index.size() == 2u);
@@ -1437,6 +1443,7 @@ BOOST_AUTO_TEST_CASE(the_created_by_index_keeps_secrets_apart_when_their_keys_sh
     BOOST_TEST(orphans("someone", "elsewhere") == (list{"other", "second", "someone"}), boost::test_tools::per_element());
     for (auto const* name : {"second", "other", "someone"}) drop(name);
     BOOST_TEST(index.size() == 0u);
+    BOOST_TEST(index.reverse_size() == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(memory_per_secret_of_the_created_by_index_is_small) {

@@ -74,6 +74,8 @@ public:
     }
 
     std::size_t size() const noexcept { return by_key_.size(); }
+    /// Entries of the way from a created-by digest to the Secrets (always `size()`; tests).
+    std::size_t reverse_size() const noexcept { return by_digest_.size(); }
 
 private:
     static object_digest digest_of(std::string_view ns, std::string_view name) {

@@ -256,8 +256,9 @@ public:
     queue_type& cluster_external_secrets() noexcept { return ces_queue_; }
     store_index const& index() const noexcept { return stores_; }
     trigger_counts const& counts() const noexcept { return counts_; }
-    /// ExternalSecrets indexed as writing a Secret of another name than theirs (memory, tests).
-    std::size_t retargeted() const noexcept { return targets_.size(); }
+    /// ExternalSecrets indexed as writing a Secret of another name than theirs (memory, tests):
+    /// entries of the two directions, which are always as many.
+    std::pair<std::size_t, std::size_t> retargeted() const noexcept { return {targets_.size(), writers_.size()}; }
     trigger_options const& options() const noexcept { return options_; }
     /// A queue refused a key since the last `resync`.
     bool overflowed() const noexcept {
