@@ -39,6 +39,21 @@ inline EVP_MD const* sha3_256() {
     return md.get();
 }
 
+inline EVP_MD const* sha256() {
+    static fetched_digest const md("SHA256", EVP_sha256());
+    return md.get();
+}
+
+inline EVP_MD const* sha512() {
+    static fetched_digest const md("SHA512", EVP_sha512());
+    return md.get();
+}
+
+inline EVP_MD const* sha1() {
+    static fetched_digest const md("SHA1", EVP_sha1());
+    return md.get();
+}
+
 /// `text`'s digest into `out` (at least EVP_MAX_MD_SIZE bytes); its length, 0 on failure.
 inline unsigned digest(EVP_MD const* md, std::string_view text, unsigned char* out) noexcept {
     unsigned length = 0;

@@ -3,6 +3,7 @@
 #define ESX_TRANSFORM_TEMPLATE_FUNCTIONS_IMPL_SPRIG_STRINGS_IPP
 
 #include <esx/transform/detail/base64.hpp>
+#include <esx/transform/detail/digest.hpp>
 #include <esx/transform/template/functions/detail/sprig_support.hpp>
 #include <esx/transform/template/functions/sprig.hpp>
 
@@ -121,12 +122,13 @@ inline bool base32_decode(std::string_view raw, text& out, std::size_t& bad) {
     return true;
 }
 
-inline text hex_digest(char const* algorithm, std::string_view in) {
+// The algorithm is fetched once (<esx/transform/detail/digest.hpp>), not per call: a template
+// that hashes each of its keys would otherwise pay a provider lookup per key.
+namespace digests = esx::transform::detail;
+
+inline text hex_digest(EVP_MD const* algorithm, std::string_view in) {
     unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_MD* md_type = EVP_MD_fetch(nullptr, algorithm, nullptr);
-    if (!md_type || EVP_Digest(in.data(), in.size(), md, &len, md_type, nullptr) != 1) len = 0;
-    EVP_MD_free(md_type);
+    unsigned const len = digests::digest(algorithm, in, md);
     static constexpr char hex[] = "0123456789abcdef";
     text out;
     for (unsigned i = 0; i < len; ++i) out += hex[md[i] >> 4], out += hex[md[i] & 15];
@@ -418,9 +420,9 @@ ESX_DECL void add_sprig_strings(function_table& t) {
         }
         return str(std::move(out));
     });
-    t.add("sha1sum", str1, [](call_context&, args a) -> result<value, failure> { return str(hex_digest("SHA1", s(a[0]))); });
-    t.add("sha256sum", str1, [](call_context&, args a) -> result<value, failure> { return str(hex_digest("SHA256", s(a[0]))); });
-    t.add("sha512sum", str1, [](call_context&, args a) -> result<value, failure> { return str(hex_digest("SHA512", s(a[0]))); });
+    t.add("sha1sum", str1, [](call_context&, args a) -> result<value, failure> { return str(hex_digest(digests::sha1(), s(a[0]))); });
+    t.add("sha256sum", str1, [](call_context&, args a) -> result<value, failure> { return str(hex_digest(digests::sha256(), s(a[0]))); });
+    t.add("sha512sum", str1, [](call_context&, args a) -> result<value, failure> { return str(hex_digest(digests::sha512(), s(a[0]))); });
     t.add("adler32sum", str1, [](call_context&, args a) -> result<value, failure> {
         return str(std::to_string(adler32(s(a[0]))));
     });
