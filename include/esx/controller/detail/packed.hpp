@@ -41,8 +41,8 @@ namespace esx::controller::detail {
 /// `assign` writes a new packing into the block it has when that is long enough: every refresh
 /// repacks each ExternalSecret (its status moved), nearly always at the length it had, and
 /// then costs no allocation and no free. A block more than twice as long as what it holds is
-/// given back. (This did not move the refresh cycle's peak RSS at 10,000: 39.3-40.1 MiB in
-/// three runs, as before.)
+/// given back. (On its own this did not move the refresh cycle's peak RSS at 10,000 in the
+/// benchmark; it saves the allocator work.)
 class packed_bytes {
 public:
     packed_bytes() = default;
