@@ -60,8 +60,8 @@ constexpr std::uint64_t stable_hash(std::string_view text) noexcept {
 /// A 64-bit digest of a key's text: the key of the maps that only compare keys and never read
 /// one back (the triggers' targets, the created-by index). A copy of a key longer than the
 /// string's inline buffer (15 characters in libstdc++) costs a heap block besides its map
-/// node; a digest costs nothing beyond the node. Those maps stay exact when two keys share a digest: each keeps the key itself on one
-/// side, or checks what it finds against the cache.
+/// node; a digest costs nothing beyond the node. Those maps stay exact when two keys share a
+/// digest: each keeps the key itself on one side, or checks what it finds against the cache.
 struct object_key_digest {
     std::uint64_t operator()(object_key const& k) const noexcept { return std::hash<std::string_view>{}(k.str()); }
 };

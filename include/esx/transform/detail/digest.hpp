@@ -29,36 +29,40 @@ private:
     EVP_MD const* fallback_;
 };
 
-inline EVP_MD const* sha3_224() {
-    static fetched_digest const md("SHA3-224", EVP_sha3_224());
+/// The algorithm `Fallback` names, fetched by `name` on first use and kept.
+template <EVP_MD const* (*Fallback)()>
+EVP_MD const* fetched_once(char const* name) {
+    static fetched_digest const md(name, Fallback());
     return md.get();
 }
 
-inline EVP_MD const* sha3_256() {
-    static fetched_digest const md("SHA3-256", EVP_sha3_256());
-    return md.get();
-}
-
-inline EVP_MD const* sha256() {
-    static fetched_digest const md("SHA256", EVP_sha256());
-    return md.get();
-}
-
-inline EVP_MD const* sha512() {
-    static fetched_digest const md("SHA512", EVP_sha512());
-    return md.get();
-}
-
-inline EVP_MD const* sha1() {
-    static fetched_digest const md("SHA1", EVP_sha1());
-    return md.get();
-}
+inline EVP_MD const* sha3_224() { return fetched_once<EVP_sha3_224>("SHA3-224"); }
+inline EVP_MD const* sha3_256() { return fetched_once<EVP_sha3_256>("SHA3-256"); }
+inline EVP_MD const* sha256() { return fetched_once<EVP_sha256>("SHA256"); }
+inline EVP_MD const* sha512() { return fetched_once<EVP_sha512>("SHA512"); }
+inline EVP_MD const* sha1() { return fetched_once<EVP_sha1>("SHA1"); }
 
 /// `text`'s digest into `out` (at least EVP_MAX_MD_SIZE bytes); its length, 0 on failure.
 inline unsigned digest(EVP_MD const* md, std::string_view text, unsigned char* out) noexcept {
     unsigned length = 0;
     if (EVP_Digest(text.data(), text.size(), out, &length, md, nullptr) != 1) return 0;
     return length;
+}
+
+/// `text`'s digest in lower-case hex, as Go's `%x` writes it; empty on failure. `String` is a
+/// `std::basic_string` (the template engine's wiped `scratch`, or `std::string`).
+template <class String>
+String hex_digest(EVP_MD const* md, std::string_view text) {
+    unsigned char bytes[EVP_MAX_MD_SIZE];
+    unsigned const length = digest(md, text, bytes);
+    static constexpr char hex[] = "0123456789abcdef";
+    String out;
+    out.reserve(length * 2);
+    for (unsigned i = 0; i < length; ++i) {
+        out.push_back(hex[bytes[i] >> 4]);
+        out.push_back(hex[bytes[i] & 0xF]);
+    }
+    return out;
 }
 
 } // namespace esx::transform::detail

@@ -13,17 +13,7 @@ namespace detail {
 
 /// ESO's ObjectHash: `fmt.Sprintf("%x", sha3.Sum224([]byte(fmt.Sprintf("%+v", object))))`.
 inline std::string sha3_224_hex(std::string_view text) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned const length = detail::digest(detail::sha3_224(), text, digest);
-    if (length == 0) return {};
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(length * 2);
-    for (unsigned i = 0; i < length; ++i) {
-        out.push_back(hex[digest[i] >> 4]);
-        out.push_back(hex[digest[i] & 0xF]);
-    }
-    return out;
+    return detail::hex_digest<std::string>(detail::sha3_224(), text);
 }
 
 /// `%+v` of a `map[string]string`: `map[a:b c:d]`, keys sorted, nothing quoted.

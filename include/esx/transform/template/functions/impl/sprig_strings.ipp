@@ -126,14 +126,7 @@ inline bool base32_decode(std::string_view raw, text& out, std::size_t& bad) {
 // that hashes each of its keys would otherwise pay a provider lookup per key.
 namespace digests = esx::transform::detail;
 
-inline text hex_digest(EVP_MD const* algorithm, std::string_view in) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned const len = digests::digest(algorithm, in, md);
-    static constexpr char hex[] = "0123456789abcdef";
-    text out;
-    for (unsigned i = 0; i < len; ++i) out += hex[md[i] >> 4], out += hex[md[i] & 15];
-    return out;
-}
+inline text hex_digest(EVP_MD const* algorithm, std::string_view in) { return digests::hex_digest<text>(algorithm, in); }
 
 inline std::uint32_t adler32(std::string_view in) {
     std::uint32_t a = 1, b = 0;
