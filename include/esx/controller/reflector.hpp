@@ -247,8 +247,10 @@ public:
                 co_await pause(delay_ms);
                 continue;
             }
-            failures = 0;
             apply(std::move(*event));
+            // A list that fails part way delivered its first pages: the backoff grows until
+            // a list completes, not back to its start at each page that arrived.
+            if (!listing_) failures = 0;
         }
         stop_timer_.reset();
     }
@@ -330,6 +332,7 @@ private:
         case kube::event_type::relist_begin:
             // The first list (an empty cache) has nothing to compare with: no bookkeeping.
             tracking_ = cache_.size() > 0;
+            listing_ = true;
             listed_.clear();
             return;
         case kube::event_type::relist_end: finish_list(); return;
@@ -389,6 +392,7 @@ private:
         }
         std::unordered_set<object_key>().swap(listed_);  // the list's bookkeeping is freed, not kept
         tracking_ = false;
+        listing_ = false;
         cache_.mark_synced();
         notify(object_key(), change::relisted);
     }
@@ -410,6 +414,7 @@ private:
     std::unique_ptr<boost::asio::steady_timer> stop_timer_;
     std::unordered_set<object_key> listed_;  // keys seen by the list in progress
     bool tracking_ = false;  // a relist over a filled cache: compare what it lists with the cache
+    bool listing_ = false;   // between relist_begin and relist_end
     bool stop_requested_ = false;
     std::size_t errors_ = 0;
     std::size_t bookmarks_ = 0;

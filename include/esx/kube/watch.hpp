@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 namespace esx::kube {
 
@@ -48,6 +49,11 @@ struct watch_options {
     - A 410 Expired (an HTTP 410 answer, or an ERROR event with code 410) means the version is
       too old: the watcher lists again and delivers `relist_begin`, the objects as `added`,
       `relist_end`, then watches from the new list's version.
+    - A list is read in pages of `list_page_size`, and each page's objects are handed out
+      before the next page is asked for. A list that fails part way (a page refused, or its
+      continue token expired) starts again from `relist_begin` on the next call: objects of
+      the failed attempt were already delivered as `added`, and the complete list that
+      follows is what counts (`basic_reflector` drops what it does not hold).
     - Errors come back from `next()` as failures (a refused connection, a 403, an ERROR event
       other than 410, an oversized event, an object that does not convert to `T`); calling
       `next()` again retries from the same version, so the caller chooses the backoff.
@@ -77,9 +83,8 @@ public:
                 co_return e;
             }
             if (need_list_) {
-                auto listed = co_await relist();
+                auto listed = co_await list_page();
                 if (!listed) co_return listed.error();
-                need_list_ = false;
                 continue;
             }
             if (!stream_) {
@@ -160,29 +165,44 @@ private:
         return detail::decode_watch_event<T>(line, options_.bookmarks, version_);
     }
 
-    boost::asio::awaitable<result<void, failure>> relist() {
-        std::deque<watch_event<T>> out;
-        out.push_back({event_type::relist_begin, T{}, {}});
-        list_options lo{options_.label_selector, options_.field_selector, options_.list_page_size, {}, {}};
-        std::string version;
-        for (;;) {
-            auto page = co_await client_->list(resource_, ns_, lo);
-            if (!page) co_return page.error();
-            version = page->resource_version;
-            for (auto& item : page->items) {
-                auto item_version = version_of(item);
-                auto converted = convert(std::move(item));
-                if (!converted) co_return converted.error();
-                // Constructed, not assigned (see decode_watch_event): the object keeps its storage.
-                out.push_back(watch_event<T>{event_type::added, std::move(*converted), std::move(item_version)});
-            }
-            if (page->continue_token.empty()) break;
-            lo.continue_token = page->continue_token;
+    // One page of a (re)list: its objects go out before the next page is asked for, so the
+    // caller's work on them overlaps the server's on the next one. A failed page ends the list;
+    // the next call lists from the start again (with `relist_begin` again: a caller compares
+    // what that complete list holds with what it has).
+    boost::asio::awaitable<result<void, failure>> list_page() {
+        bool const first_page = !listing_;
+        if (first_page)
+            listing_.emplace(list_options{options_.label_selector, options_.field_selector, options_.list_page_size, {}, {}});
+        auto page = co_await client_->list(resource_, ns_, *listing_);
+        if (!page) {
+            listing_.reset();
+            co_return page.error();
         }
-        out.push_back({event_type::relist_end, T{}, version});
-        version_ = version;
+        std::vector<watch_event<T>> added;
+        added.reserve(page->items.size());
+        for (auto& item : page->items) {
+            auto item_version = version_of(item);
+            auto converted = convert(std::move(item));
+            if (!converted) {
+                listing_.reset();
+                co_return converted.error();
+            }
+            // Constructed, not assigned (see decode_watch_event): the object keeps its storage.
+            added.push_back(watch_event<T>{event_type::added, std::move(*converted), std::move(item_version)});
+        }
+        // `relist_begin` goes out with the first page, not before its request: a list refused
+        // at once delivers nothing but the failure (a caller's backoff sees failures only).
+        if (first_page) pending_.push_back({event_type::relist_begin, T{}, {}});
+        for (auto& e : added) pending_.push_back(std::move(e));
+        if (!page->continue_token.empty()) {
+            listing_->continue_token = std::move(page->continue_token);
+            co_return result<void, failure>();
+        }
+        pending_.push_back({event_type::relist_end, T{}, page->resource_version});
+        version_ = std::move(page->resource_version);
+        listing_.reset();
+        need_list_ = false;
         ++relists_;
-        for (auto& e : out) pending_.push_back(std::move(e));
         co_return result<void, failure>();
     }
 
@@ -218,6 +238,7 @@ private:
     bool need_list_;
     std::unique_ptr<detail::watch_stream> stream_;
     std::deque<watch_event<T>> pending_;
+    std::optional<list_options> listing_;  // the list in progress: where its next page starts
     std::size_t events_on_stream_ = 0;
     std::size_t reconnects_ = 0;
     std::size_t relists_ = 0;

@@ -825,6 +825,61 @@ BOOST_AUTO_TEST_CASE(relists_when_the_watch_request_is_answered_410) {
     BOOST_TEST(std::any_of(log.begin(), log.end(), [](auto const& r) { return r.status == 410 && !r.fault.empty(); }));
 }
 
+// A list comes out page by page: a page's objects are handed out before the next page is asked
+// for (the caller works on them while the server reads the next), and a list that fails part way
+// starts again from relist_begin.
+BOOST_AUTO_TEST_CASE(lists_page_by_page_and_starts_a_failed_list_again) {
+    mock_cluster m;
+    auto const& secrets = k8s::resources::secrets;
+    for (int i = 0; i < 5; ++i)
+        REQUIRE_OK(m.run(m.client->create(secrets, "watch", secret("page-" + std::to_string(i)))));
+    k8s::watch_options o;
+    o.bookmarks = false;
+    o.list_page_size = 2;
+    auto w = m.client->watch<named_object>(secrets, "watch", o);
+    auto lists = [&] {
+        std::vector<std::string> queries;
+        for (auto& r : m.requests_to("/api/v1/namespaces/watch/secrets"))
+            if (r.method == "GET" && r.query.find("watch=true") == std::string::npos) queries.push_back(r.query);
+        return queries;
+    };
+
+    auto begin = m.run(w.next());
+    REQUIRE_OK(begin);
+    BOOST_TEST((begin->type == k8s::event_type::relist_begin));
+    for (int i = 0; i < 2; ++i) {
+        auto added = m.run(w.next());
+        REQUIRE_OK(added);
+        BOOST_TEST((added->type == k8s::event_type::added));
+    }
+    BOOST_TEST(lists().size() == 1u);  // the first page's objects, and no second page asked for yet
+
+    // The second page is refused: the list fails, and the next call lists from the start.
+    m.server.add_fault(R"({"status":403,"count":1,"method":"GET","path_prefix":"/api/v1/namespaces/watch/secrets"})");
+    auto failed = m.run(w.next());
+    BOOST_TEST(!failed);
+    BOOST_TEST(w.relists() == 0u);
+    std::vector<std::string> seen;
+    for (;;) {
+        auto e = m.run(w.next());
+        REQUIRE_OK(e);
+        if (e->type == k8s::event_type::relist_begin) seen.push_back("begin");
+        else if (e->type == k8s::event_type::relist_end) break;
+        else seen.push_back(e->object.name);
+    }
+    std::sort(seen.begin(), seen.end());  // "begin" sorts first
+    BOOST_TEST(seen == (std::vector<std::string>{"begin", "page-0", "page-1", "page-2", "page-3", "page-4"}),
+               boost::test_tools::per_element());
+    BOOST_TEST(w.relists() == 1u);
+    BOOST_TEST(w.resource_version() == std::to_string(m.server.resource_version()));
+    auto const queries = lists();
+    BOOST_REQUIRE(queries.size() == 5u);  // page 1, the refused page 2, then pages 1-3 again
+    BOOST_TEST(queries[0].find("continue=") == std::string::npos);
+    BOOST_TEST(queries[1].find("continue=") != std::string::npos);
+    BOOST_TEST(queries[2].find("continue=") == std::string::npos);
+    BOOST_TEST(queries[3].find("continue=") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(bookmarks_move_the_resume_version) {
     mock_cluster m(mock_options(0, 50ms));
     auto const& secrets = k8s::resources::secrets;
