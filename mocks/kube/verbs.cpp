@@ -60,9 +60,8 @@ std::vector<json::object const*> api_handler::select(query_params const& q, rout
 
 http_reply api_handler::list(api_request const& req, query_params const& q, route const& rt) {
     resource_info const& ri = *rt.ri;
-    auto items = select(q, rt);
     std::string list_rv = std::to_string(st_.rv);
-    // continue token: "<rv>/<index key>" base64url; the key sorts after the last item sent
+    // continue token: "<rv>/<namespace>/<name>" base64url; the key sorts after the last item sent
     std::string start_after;
     if (q.has("continue") && !q.get("continue").empty()) {
         std::string tok = q.get("continue");
@@ -87,25 +86,44 @@ http_reply api_handler::list(api_request const& req, query_params const& q, rout
     std::size_t limit = 0;
     if (q.has("limit"))
         limit = static_cast<std::size_t>(std::strtoull(q.get("limit").c_str(), nullptr, 10));
+    auto const labels = parse_label_selector(q.get("labelSelector"));
+    auto const fields = parse_field_selector(q.get("fieldSelector"), ri);
+    bool const filtered = !labels.empty() || !fields.empty();
+
+    // Storage keys are "<storage>/<namespace>/<name>", so a page starts right after the token's
+    // key: each page reads its own objects, not the whole collection again.
+    std::string const prefix = ri.storage() + "/" + (rt.ns_in_path ? rt.ns + "/" : "");
+    auto it = st_.objects.lower_bound(prefix);
+    if (!start_after.empty()) {
+        std::string const seek = ri.storage() + "/" + start_after;
+        if (seek >= prefix)
+            it = st_.objects.upper_bound(seek);
+    }
     std::vector<json::object> page;
-    std::string next;
+    bool more = false;
     std::size_t remaining = 0;
-    for (auto const* o : items) {
-        std::string const key = str_of(cmeta(*o), "namespace") + "/" + str_of(cmeta(*o), "name");
-        if (!start_after.empty() && key <= start_after)
+    for (; it != st_.objects.end() && it->first.starts_with(prefix); ++it) {
+        json::object const& o = *it->second;
+        if (!labels_match(labels, o) || !fields_match(fields, o))
             continue;
         if (limit && page.size() == limit) {
-            ++remaining;
-            continue;
+            more = true;
+            break;
         }
-        page.push_back(api_state::served(ri, *o));
+        page.push_back(api_state::served(ri, o));
     }
+    // Like kube-apiserver: remainingItemCount only for a list without selectors (with them, the
+    // count is unknown without reading every object, and the field is left out).
+    if (more && !filtered)
+        for (; it != st_.objects.end() && it->first.starts_with(prefix); ++it)
+            ++remaining;
     json::object md{{"resourceVersion", list_rv}};
-    if (remaining) {
+    if (more) {
         json::object const& last = page.back();
         std::string const key = str_of(cmeta(last), "namespace") + "/" + str_of(cmeta(last), "name");
         md["continue"] = base64_encode(list_rv + "/" + key, true);
-        md["remainingItemCount"] = remaining;
+        if (!filtered)
+            md["remainingItemCount"] = remaining;
     }
     if (wants_table(req)) {
         json::object t = st_.table_for(ri, page, true);

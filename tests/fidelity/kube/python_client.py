@@ -163,6 +163,14 @@ def paging(m):
             break
     check(names == ["page-%d" % i for i in range(5)] and pages == 3, "limit/continue pages: %s" % names)
     check(len(rvs) == 1, "list resourceVersion constant across pages")
+    # remainingItemCount as kube-apiserver sets it: on an unfiltered page, never with a selector.
+    first = v1.list_namespaced_config_map("default", limit=2)
+    whole = v1.list_namespaced_config_map("default")
+    check(first.metadata.remaining_item_count == len(whole.items) - 2 and first.metadata._continue,
+          "remainingItemCount of an unfiltered page: %s of %d" % (first.metadata.remaining_item_count, len(whole.items)))
+    filtered = v1.list_namespaced_config_map("default", label_selector="paged=yes", limit=2)
+    check(filtered.metadata.remaining_item_count is None and filtered.metadata._continue,
+          "no remainingItemCount with a selector")
     sel = v1.list_namespaced_config_map("default", field_selector="metadata.name=page-3")
     check([c.metadata.name for c in sel.items] == ["page-3"], "fieldSelector metadata.name")
     sel = v1.list_namespaced_config_map("default", label_selector="paged in (yes),!missing")
