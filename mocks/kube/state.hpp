@@ -28,8 +28,8 @@
 #include <condition_variable>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 namespace esx::mocks::kube::detail {
@@ -104,7 +104,7 @@ struct api_state {
     std::map<std::string, std::vector<resource_info>> gvs;  // group-version -> resources
     std::vector<std::string> group_order;                     // groups as first registered ("" first)
     std::map<std::string, object_ptr> objects;                // storage/ns/name -> object
-    std::set<std::string> uids;                               // of every stored object (GC lookups)
+    std::unordered_set<std::string> uids;                     // of every stored object (GC lookups)
     std::uint64_t rv = 1;
     std::deque<event_record> history;
     std::uint64_t compacted_rv = 0;
