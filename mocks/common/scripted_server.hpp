@@ -89,6 +89,9 @@ public:
             return;
         }
         if constexpr (is_tls) {
+            // Asio has OpenSSL free the record buffers whenever they are empty: a server
+            // answering thousands of requests a second would allocate them for every record.
+            SSL_clear_mode(stream_.native_handle(), SSL_MODE_RELEASE_BUFFERS);
             stream_.async_handshake(net::ssl::stream_base::server,
                                     [self = this->shared_from_this()](beast::error_code ec) {
                                         if (!ec) {
