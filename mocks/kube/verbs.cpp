@@ -35,6 +35,11 @@ bool equal_but_metadata_and_status(json::object const& a, json::object const& b)
     return kept == 0;
 }
 
+// Where a route's collection starts among the storage keys ("<storage>/<namespace>/<name>").
+std::string collection_prefix(route const& rt) {
+    return rt.ri->storage() + "/" + (rt.ns_in_path ? rt.ns + "/" : "");
+}
+
 }  // namespace
 
 http_reply api_handler::get(api_request const& req, route const& rt) {
@@ -49,7 +54,7 @@ http_reply api_handler::get(api_request const& req, route const& rt) {
 std::vector<json::object const*> api_handler::select(query_params const& q, route const& rt) {
     auto labels = parse_label_selector(q.get("labelSelector"));
     auto fields = parse_field_selector(q.get("fieldSelector"), *rt.ri);
-    std::string const prefix = rt.ri->storage() + "/" + (rt.ns_in_path ? rt.ns + "/" : "");
+    std::string const prefix = collection_prefix(rt);
     std::vector<json::object const*> out;
     for (auto it = st_.objects.lower_bound(prefix); it != st_.objects.end() && it->first.starts_with(prefix); ++it) {
         if (labels_match(labels, *it->second) && fields_match(fields, *it->second))
@@ -92,7 +97,7 @@ http_reply api_handler::list(api_request const& req, query_params const& q, rout
 
     // Storage keys are "<storage>/<namespace>/<name>", so a page starts right after the token's
     // key: each page reads its own objects, not the whole collection again.
-    std::string const prefix = ri.storage() + "/" + (rt.ns_in_path ? rt.ns + "/" : "");
+    std::string const prefix = collection_prefix(rt);
     auto it = st_.objects.lower_bound(prefix);
     if (!start_after.empty()) {
         std::string const seek = ri.storage() + "/" + start_after;

@@ -170,23 +170,21 @@ private:
     // the next call lists from the start again (with `relist_begin` again: a caller compares
     // what that complete list holds with what it has).
     boost::asio::awaitable<result<void, failure>> list_page() {
+        // Taken out of `listing_` for the request and put back only when a next page follows:
+        // a failure, returned or thrown, leaves no list in progress.
         bool const first_page = !listing_;
-        if (first_page)
-            listing_.emplace(list_options{options_.label_selector, options_.field_selector, options_.list_page_size, {}, {}});
-        auto page = co_await client_->list(resource_, ns_, *listing_);
-        if (!page) {
-            listing_.reset();
-            co_return page.error();
-        }
+        list_options options = first_page ? list_options{options_.label_selector, options_.field_selector,
+                                                         options_.list_page_size, {}, {}}
+                                          : std::move(*listing_);
+        listing_.reset();
+        auto page = co_await client_->list(resource_, ns_, options);
+        if (!page) co_return page.error();
         std::vector<watch_event<T>> added;
         added.reserve(page->items.size());
         for (auto& item : page->items) {
             auto item_version = version_of(item);
             auto converted = convert(std::move(item));
-            if (!converted) {
-                listing_.reset();
-                co_return converted.error();
-            }
+            if (!converted) co_return converted.error();
             // Constructed, not assigned (see decode_watch_event): the object keeps its storage.
             added.push_back(watch_event<T>{event_type::added, std::move(*converted), std::move(item_version)});
         }
@@ -195,12 +193,12 @@ private:
         if (first_page) pending_.push_back({event_type::relist_begin, T{}, {}});
         for (auto& e : added) pending_.push_back(std::move(e));
         if (!page->continue_token.empty()) {
-            listing_->continue_token = std::move(page->continue_token);
+            options.continue_token = std::move(page->continue_token);
+            listing_ = std::move(options);
             co_return result<void, failure>();
         }
         pending_.push_back({event_type::relist_end, T{}, page->resource_version});
         version_ = std::move(page->resource_version);
-        listing_.reset();
         need_list_ = false;
         ++relists_;
         co_return result<void, failure>();
