@@ -57,8 +57,8 @@ std::string read_text(fs::path const& p) {
 
 std::string sink_text(secret_bytes const& b) { return std::string(b.reveal()); }
 
-sink::apply_options const real{};
-sink::apply_options const dry{.dry_run = true};
+sink::apply_options const real{.dry_run = false, .known = {}};
+sink::apply_options const dry{.dry_run = true, .known = {}};
 
 } // namespace
 

@@ -341,11 +341,11 @@ using triggers = basic_triggers<>;
 
 /// An ExternalSecret reconciler behind the flood gate: a key whose store is not Ready ends
 /// at once as `permanent_failure` (nothing written, not retried: `store_reconciled` queues it
-/// again when the store is Ready).
-template <transport::waiting_clock Clock, class Reconcile>
+/// again when the store is Ready). `Digest` is the triggers' own (tests give one that collides).
+template <transport::waiting_clock Clock, class Reconcile, class Digest = object_key_digest>
 struct gated_reconciler {
     using work_item = typename basic_work_queue<Clock>::work_item;
-    basic_triggers<Clock>* triggers;
+    basic_triggers<Clock, Digest>* triggers;
     Reconcile inner;
     /// Told of each key held back (to give it a status saying why); empty: nothing is told.
     std::function<boost::asio::awaitable<void>(object_key)> held = {};
@@ -365,10 +365,10 @@ struct gated_reconciler {
 
 /// A store reconciler that reports each finished validation to the triggers (which may queue
 /// the store's ExternalSecrets) and then calls `wake` (the ExternalSecret pool's `notify`).
-template <transport::waiting_clock Clock, class Reconcile>
+template <transport::waiting_clock Clock, class Reconcile, class Digest = object_key_digest>
 struct store_feedback_reconciler {
     using work_item = typename basic_work_queue<Clock>::work_item;
-    basic_triggers<Clock>* triggers;
+    basic_triggers<Clock, Digest>* triggers;
     Reconcile inner;
     std::function<void()> wake;
 

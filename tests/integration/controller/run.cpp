@@ -339,8 +339,11 @@ BOOST_AUTO_TEST_CASE(an_external_secret_of_a_cluster_external_secret_queues_its_
     BOOST_TEST(item->key.str() == "fan");
 }
 
-BOOST_AUTO_TEST_CASE(pools_with_the_gate_and_store_feedback_sync_each_key_once_its_store_is_ready) {
-    routing_world w;
+namespace {
+
+template <class Digest>
+void gate_and_store_feedback_sync_each_key_once() {
+    basic_routing_world<Digest> w;
     boost::asio::io_context ioc;
     using pool_type = basic_worker_pool<esx::testing::fake_clock>;
     pool_type es_pool(ioc.get_executor(), w.triggers.external_secrets());
@@ -355,9 +358,9 @@ BOOST_AUTO_TEST_CASE(pools_with_the_gate_and_store_feedback_sync_each_key_once_i
         w.ready[item.key.str()] = true;
         co_return co_await stores_seen(std::move(item));
     };
-    gated_reconciler<esx::testing::fake_clock, recording_reconciler> gated{&w.triggers, es_seen};
-    store_feedback_reconciler<esx::testing::fake_clock, decltype(validate)> feedback{&w.triggers, validate,
-                                                                                     [&] { es_pool.notify(); }};
+    gated_reconciler<esx::testing::fake_clock, recording_reconciler, Digest> gated{&w.triggers, es_seen};
+    store_feedback_reconciler<esx::testing::fake_clock, decltype(validate), Digest> feedback{
+        &w.triggers, validate, [&] { es_pool.notify(); }};
     boost::asio::co_spawn(ioc, es_pool.run(gated), boost::asio::detached);
     // The ExternalSecret pool runs first: every key is gated (the store is not validated yet).
     ioc.poll();
@@ -373,6 +376,14 @@ BOOST_AUTO_TEST_CASE(pools_with_the_gate_and_store_feedback_sync_each_key_once_i
     es_pool.stop();
     store_pool.stop();
     ioc.run();
+}
+
+}  // namespace
+
+// Also over triggers whose digests collide: the gate and the feedback take the triggers' Digest.
+BOOST_AUTO_TEST_CASE(pools_with_the_gate_and_store_feedback_sync_each_key_once_its_store_is_ready) {
+    gate_and_store_feedback_sync_each_key_once<object_key_digest>();
+    gate_and_store_feedback_sync_each_key_once<colliding_digest>();
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -799,3 +799,6 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE_END()
+
+// The test files of this program share one unity translation unit: the macro ends here.
+#undef REQUIRE_SYNCED

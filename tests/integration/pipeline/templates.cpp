@@ -253,3 +253,6 @@ BOOST_AUTO_TEST_CASE(a_failing_template_leaves_the_previous_secret_as_it_was) {
 BOOST_AUTO_TEST_SUITE_END() // templates
 BOOST_AUTO_TEST_SUITE_END() // sync
 BOOST_AUTO_TEST_SUITE_END() // esx
+
+// The test files of this program share one unity translation unit: the macro ends here.
+#undef REQUIRE_SYNCED

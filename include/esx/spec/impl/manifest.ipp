@@ -216,7 +216,7 @@ inline void read_document(json::value const& doc, std::string const& prefix, doc
     }
     if (is_eso_document(doc)) {
         auto r = parse(doc, options);
-        if (!r) return fail(std::move(r.error()));
+        if (!r) return fail(r.error());
         std::visit(
             [&](auto& x) {
                 using T = std::decay_t<decltype(x)>;
@@ -373,7 +373,7 @@ ESX_DECL result<manifest_set, failure> read_manifests(std::string_view text, std
         yo.line_offset = c.first_line;
         auto docs = yaml_documents(c.text, yo);
         if (!docs) {
-            document_error e{source, ++index, c.first_line + 1, {}, {}, {}, std::move(docs.error())};
+            document_error e{source, ++index, c.first_line + 1, {}, {}, {}, docs.error()};
             e.error.reason = "Invalid";
             guess_identity(c.text, e);
             set.errors.push_back(std::move(e));

@@ -364,7 +364,7 @@ struct checker {
 } // namespace detail::manifest_checks
 
 ESX_DECL validation_report validate_manifests(manifest_set const& set, validate_options const& options) {
-    detail::manifest_checks::checker c{set, options, {}, {}};
+    detail::manifest_checks::checker c{.set = set, .options = options};
     c.run();
     return std::move(c.report);
 }
