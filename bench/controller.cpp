@@ -43,7 +43,6 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -85,21 +84,9 @@ double own_cpu_seconds() {
     return seconds_of(ru.ru_utime) + seconds_of(ru.ru_stime);
 }
 
-/// CPU seconds of one of this process's threads, from /proc (clock ticks: 10 ms resolution), or
-/// 0 when it is gone. The kube mock serves on one thread: its CPU time is a floor under the wall
-/// time of a phase, whatever the controller does.
-double thread_cpu_seconds(pid_t tid) {
-    std::ifstream in("/proc/self/task/" + std::to_string(tid) + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto const after_name = stat.rfind(") ");  // the name may hold spaces and parentheses
-    if (after_name == std::string::npos) return 0;
-    std::istringstream fields(stat.substr(after_name + 2));
-    std::string skip;
-    for (int i = 3; i < 14; ++i) fields >> skip;  // fields 3..13: state .. cmajflt
-    unsigned long long utime = 0, stime = 0;
-    fields >> utime >> stime;
-    return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
+/// CPU seconds of one of this process's threads (0 when it is gone). The kube mock serves on one
+/// thread: its CPU time is a floor under the wall time of a phase, whatever the controller does.
+double thread_cpu_seconds(pid_t tid) { return stat_cpu_seconds("/proc/self/task/" + std::to_string(tid) + "/stat"); }
 
 /// The CPU seconds of every thread of this process, by thread id.
 std::unordered_map<pid_t, double> threads_cpu_seconds() {

@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <sstream>
 #include <stdexcept>
@@ -34,6 +35,24 @@
 #include <unistd.h>
 
 namespace esx::bench {
+
+/// user + system CPU seconds from a /proc `stat` file (a process's or a thread's; clock ticks,
+/// so 10 ms resolution); 0 when it cannot be read (the process or thread is gone).
+inline double stat_cpu_seconds(std::filesystem::path const& stat_file) {
+    std::ifstream in(stat_file);
+    std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto const close = all.rfind(')');  // the name may hold spaces and parentheses
+    if (close == std::string::npos) return 0;
+    std::istringstream fields(all.substr(close + 2));
+    std::string f;
+    unsigned long long utime = 0, stime = 0;
+    // After the name: state(3) ... utime is field 14, stime 15.
+    for (int i = 3; i <= 15 && fields >> f; ++i) {
+        if (i == 14) utime = std::stoull(f);
+        if (i == 15) stime = std::stoull(f);
+    }
+    return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
 
 /// The ESO CRDs of examples/controller/deploy/crds, as seed objects.
 inline boost::json::array eso_crds(std::filesystem::path const& dir) {
@@ -208,21 +227,7 @@ public:
     }
 
     /// user + system CPU seconds so far.
-    double cpu_seconds() const {
-        std::ifstream in("/proc/" + std::to_string(pid_) + "/stat");
-        std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        auto const close = all.rfind(')');
-        if (close == std::string::npos) return 0;
-        std::istringstream fields(all.substr(close + 2));
-        std::string f;
-        unsigned long long utime = 0, stime = 0;
-        // After the name: state(3) ... utime is field 14, stime 15.
-        for (int i = 3; i <= 15 && fields >> f; ++i) {
-            if (i == 14) utime = std::stoull(f);
-            if (i == 15) stime = std::stoull(f);
-        }
-        return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
-    }
+    double cpu_seconds() const { return stat_cpu_seconds("/proc/" + std::to_string(pid_) + "/stat"); }
     /// A /proc/<pid>/status figure in MiB (`VmHWM`: peak RSS, `VmRSS`, `RssAnon`, `RssFile`).
     double status_mib(char const* field) const {
         std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
